@@ -1,0 +1,136 @@
+"""The owner's pages: people (list, create instructors, roles, deactivation) and studio settings."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable, TypeVar
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..domain.zones import common_timezones
+from ..extensions import db
+from ..models import Role, User
+from ..services import ServiceError
+from ..services import studio as studio_service
+from ..services import users as user_service
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def owner_required(view: F) -> F:
+    """Allow only the studio owner."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_owner:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+class CreateUserForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=120)])
+    email = EmailField("Email", validators=[DataRequired("Enter an email address.")])
+    password = PasswordField("Temporary password", validators=[DataRequired("Choose a password."), Length(min=8, message="Choose a password of at least 8 characters.")])
+    role = SelectField("Role", choices=[("instructor", "Instructor"), ("student", "Student"), ("owner", "Owner")])
+    timezone = SelectField("Timezone", choices=[], validate_choice=False)
+    submit = SubmitField("Create account")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [(tz, tz.replace("_", " ")) for tz in common_timezones()]
+
+
+class StudioForm(FlaskForm):
+    name = StringField("Studio name", validators=[DataRequired("Enter the studio's name."), Length(max=120)])
+    horizon = SelectField(
+        "Students can book up to",
+        choices=[("end_of_month", "The end of the current month"), ("end_of_next_month", "The end of next month"), ("days", "A number of days ahead")],
+    )
+    horizon_days = IntegerField("Days ahead", validators=[Optional()])
+    pending_expiry_hours = IntegerField("Requests expire after (hours)", validators=[DataRequired("Enter the hours.")])
+    cancellation_window_hours = IntegerField("Students may cancel until (hours before start)", validators=[Optional()])
+    submit = SubmitField("Save settings")
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@owner_required
+def users() -> str | Response:
+    form = CreateUserForm()
+    if form.validate_on_submit():
+        try:
+            user = user_service.create_user(
+                email=form.email.data or "",
+                name=form.name.data or "",
+                password=form.password.data or "",
+                role=form.role.data or "instructor",
+                timezone=form.timezone.data or "UTC",
+            )
+        except ServiceError as exc:
+            flash(exc.message, "danger")
+        else:
+            flash(f"{user.name} can now sign in as {user.role}.", "success")
+            return redirect(url_for("admin.users"))
+    elif request.method == "GET":
+        form.timezone.data = current_user.timezone
+    people = db.session.scalars(sa.select(User).order_by(User.role, User.name)).all()
+    return render_template("admin/users.html", form=form, people=people, roles=[r.value for r in Role])
+
+
+@bp.post("/users/<int:user_id>/role")
+@owner_required
+def change_role(user_id: int) -> Response:
+    user = db.get_or_404(User, user_id)
+    try:
+        user_service.change_role(user, request.form.get("role", ""), acting=current_user)
+    except ServiceError as exc:
+        flash(exc.message, "danger")
+    else:
+        flash(f"{user.name} is now {user.role}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/active")
+@owner_required
+def set_active(user_id: int) -> Response:
+    user = db.get_or_404(User, user_id)
+    active = request.form.get("active") == "1"
+    try:
+        user_service.set_active(user, active, acting=current_user)
+    except ServiceError as exc:
+        flash(exc.message, "danger")
+    else:
+        flash(f"{user.name} is {'active again' if active else 'deactivated'}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/studio", methods=["GET", "POST"])
+@owner_required
+def studio() -> str | Response:
+    settings = studio_service.get_studio()
+    form = StudioForm(obj=settings)
+    if form.validate_on_submit():
+        try:
+            studio_service.update_studio(
+                name=form.name.data,
+                horizon=form.horizon.data,
+                horizon_days=form.horizon_days.data,
+                pending_expiry_hours=form.pending_expiry_hours.data,
+                cancellation_window_hours=form.cancellation_window_hours.data,
+            )
+        except ServiceError as exc:
+            flash(exc.message, "danger")
+        else:
+            flash("Studio settings saved.", "success")
+            return redirect(url_for("admin.studio"))
+    return render_template("admin/studio.html", form=form)

@@ -1,0 +1,129 @@
+"""The JSON API under /api: bearer-token or session auth, spec-shaped errors, an OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, abort, jsonify, request
+from flask_login import current_user
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from ..extensions import csrf, login_manager
+from ..services import ServiceError
+
+ERROR_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    409: "conflict", 422: "invalid", 429: "rate_limited", 500: "server_error",
+}
+
+
+def error_response(status: int, message: str, code: str | None = None, details: Any = None):  # type: ignore[no-untyped-def]
+    """Return the spec's error shape: {"error": {"code", "message"}}."""
+    body: dict[str, Any] = {"code": code or ERROR_CODES.get(status, "error"), "message": message}
+    if details:
+        body["details"] = details
+    return jsonify(error=body), status
+
+
+class BookingApi(Api):
+    """flask-smorest's Api with errors in the studio's JSON shape, and HTML error pages left alone."""
+
+    def handle_http_exception(self, error: HTTPException):  # type: ignore[no-untyped-def,override]
+        if not request.path.startswith("/api/"):
+            return error
+        data = getattr(error, "data", None) or {}
+        details = data.get("messages") or data.get("errors")
+        message = data.get("message") or _sentence_for(error.code or 500, details)
+        return error_response(error.code or 500, message, details=details)
+
+
+def _sentence_for(status: int, details: Any) -> str:
+    if status == 422 and details:
+        fields = sorted({name for location in details.values() for name in location} if isinstance(details, dict) else [])
+        problems = []
+        for location in details.values() if isinstance(details, dict) else []:
+            for name, msgs in location.items():
+                problems.append(f"{name}: {' '.join(msgs) if isinstance(msgs, list) else msgs}")
+        if problems:
+            return "Some fields are not valid — " + "; ".join(problems)
+        return f"Check these fields: {', '.join(fields)}."
+    return {
+        401: "Sign in or send a valid bearer token.",
+        403: "You are not allowed to do this.",
+        404: "Not found.",
+        405: "This method is not allowed here.",
+        429: "Too many requests. Wait a minute and try again.",
+    }.get(status, "Something went wrong on our side. Please try again.")
+
+
+api = BookingApi()
+
+
+def require_user() -> Any:
+    """Return the signed-in (session or token) user, or answer 401."""
+    if not current_user.is_authenticated:
+        abort(401)
+    return current_user._get_current_object()
+
+
+def init_api(app: Flask) -> None:
+    """Bind the API, token sign-in and its blueprints."""
+    from ..services.users import user_for_token
+    from .routes import bp as core_bp
+
+    @login_manager.request_loader
+    def load_user_from_token(req):  # type: ignore[no-untyped-def]
+        header = req.headers.get("Authorization", "")
+        if req.path.startswith("/api/") and header.startswith("Bearer "):
+            return user_for_token(header.removeprefix("Bearer ").strip())
+        return None
+
+    app.config.setdefault(
+        "API_SPEC_OPTIONS",
+        {
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer"},
+                    "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "session"},
+                }
+            },
+            "security": [{"bearerAuth": []}, {"cookieAuth": []}],
+            "info": {"description": "Private lesson booking. Instants are ISO 8601 UTC with Z."},
+        },
+    )
+    api.init_app(app)
+    for bp in [core_bp, *_feature_blueprints()]:
+        csrf.exempt(bp)
+        bp.before_request(_csrf_for_session_writes)
+        api.register_blueprint(bp)
+
+    @app.errorhandler(ServiceError)
+    def service_error(exc: ServiceError):  # type: ignore[no-untyped-def]
+        if request.path.startswith("/api/"):
+            return error_response(exc.status, exc.message, exc.code)
+        raise exc
+
+
+def _feature_blueprints() -> list[Any]:
+    import importlib
+
+    found = []
+    for name in ("availability", "booking", "messages", "dashboard"):
+        try:
+            module = importlib.import_module(f"booking_app.api.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"booking_app.api.{name}":
+                raise
+            continue
+        found.append(module.bp)
+    return found
+
+
+def _csrf_for_session_writes() -> None:
+    # Bearer tokens cannot be sent cross-site by a browser; session cookies can, so they need the token.
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if request.headers.get("Authorization", "").startswith("Bearer "):
+        return
+    csrf.protect()

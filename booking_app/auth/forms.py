@@ -1,0 +1,42 @@
+"""Forms for signing up, signing in and the profile."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length
+
+from ..domain.zones import common_timezones
+
+
+class SignUpForm(FlaskForm):
+    name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=120)])
+    email = EmailField("Email", validators=[DataRequired("Enter your email address."), Email("Enter a valid email address, like name@example.com.")])
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Choose a password."), Length(min=8, message="Choose a password of at least 8 characters.")],
+    )
+    timezone = SelectField("Timezone", choices=[], validate_choice=False, render_kw={"data-browser-tz": "1"})
+    next = HiddenField()
+    submit = SubmitField("Create account")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [(tz, tz.replace("_", " ")) for tz in common_timezones()]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired("Enter your email address.")])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    next = HiddenField()
+    submit = SubmitField("Sign in")
+
+
+class ProfileForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Enter your name."), Length(max=120)])
+    timezone = SelectField("Timezone", choices=[], validate_choice=False)
+    submit = SubmitField("Save profile")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [(tz, tz.replace("_", " ")) for tz in common_timezones()]

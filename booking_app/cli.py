@@ -1,0 +1,127 @@
+"""Flask CLI: users, API tokens, demo data, the sweep, and a one-command local start."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from .services import ServiceError
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+jobs_cli = AppGroup("jobs", help="Run background work by hand.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["owner", "instructor", "student"]), default="student", show_default=True)
+@click.option("--password", required=True)
+@click.option("--timezone", "timezone_", default="UTC", show_default=True)
+def create_user_command(email: str, name: str, role: str, password: str, timezone_: str) -> None:
+    """Create a user and print its id alone on stdout."""
+    from .services.users import create_user
+
+    try:
+        user = create_user(email=email, name=name, password=password, role=role, timezone=timezone_)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(user.id)
+
+
+@users_cli.command("token")
+@click.argument("email")
+@click.option("--name", default="cli", help="A label to recognise the token by.")
+def token_command(email: str, name: str) -> None:
+    """Issue an API token for a user and print it alone on stdout."""
+    from .services.users import find_user_by_email, issue_token
+
+    user = find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user has the email {email}.")
+    click.echo(issue_token(user, name))
+
+
+@jobs_cli.command("sweep")
+def sweep_command() -> None:
+    """Run the expiry / completion / reminder sweep once."""
+    from .services.maintenance import sweep
+
+    counts = sweep()
+    click.echo(" ".join(f"{k}={v}" for k, v in counts.items()), err=True)
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Build the demo studio (idempotent)."""
+    from .services.demo import seed_demo
+
+    summary = seed_demo()
+    click.echo(summary)
+
+
+@click.command("up")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--seed/--no-seed", default=True, show_default=True, help="Load the demo studio.")
+def up_command(host: str, port: int, seed: bool) -> None:
+    """Migrate, seed the demo studio and run web + worker (+ embedded Redis) until Ctrl-C."""
+    from flask_migrate import upgrade
+
+    from .redis_conn import stop_embedded_redis
+    from .services.demo import DEMO_PASSWORD, seed_demo
+
+    upgrade()
+    if seed:
+        seed_demo()
+    env = dict(os.environ)
+    env["REDIS_URL"] = current_app.config["REDIS_URL"]
+    env["BASE_URL"] = f"http://{host}:{port}"
+    web = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
+         "--worker-connections", "1000", "--no-control-socket", "--bind", f"{host}:{port}", "wsgi:app"],
+        env=env,
+    )
+    worker = subprocess.Popen([sys.executable, "worker.py"], env=env)
+    click.echo(f"\n  The studio is open at http://{host}:{port}\n")
+    click.echo(f"  Demo sign-ins (password {DEMO_PASSWORD}):")
+    click.echo("    owner       owner@demo.studio")
+    click.echo("    instructors maria@demo.studio, james@demo.studio, aiko@demo.studio")
+    click.echo("    students    sam@demo.studio (and five more)\n  Ctrl-C stops everything.\n")
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping and web.poll() is None and worker.poll() is None:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for proc in (web, worker):
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in (web, worker):
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if current_app.config.get("REDIS_EMBEDDED"):
+            stop_embedded_redis(current_app.instance_path)
+
+
+def register_cli(app: Flask) -> None:
+    """Add the commands to `flask --app wsgi …`."""
+    app.cli.add_command(users_cli)
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(up_command)

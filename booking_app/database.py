@@ -1,0 +1,45 @@
+"""Bind the database, its migrations and the per-backend session settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+
+from .extensions import db, migrate
+
+MIGRATIONS_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent / "migrations"
+
+
+def init_app(app: Flask) -> None:
+    """Bind SQLAlchemy and Flask-Migrate; SQLite gets a busy timeout and immediate write transactions."""
+    uri: str = app.config["SQLALCHEMY_DATABASE_URI"]
+    options: dict[str, Any] = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+    if uri.startswith("sqlite"):
+        options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+    else:
+        options.setdefault("pool_pre_ping", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _configure_sqlite(db.engine)
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    # pysqlite's own transaction handling defers BEGIN; take the write lock at BEGIN instead so
+    # concurrent writers queue on the busy timeout rather than failing with "database is locked".
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,1 @@
+"""Pure booking rules: slots, booking states and policies, with no framework imports."""

@@ -1,0 +1,352 @@
+"""Database models: typed SQLAlchemy 2.0 mappings with invariants as named constraints."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A timestamp column that refuses naive datetimes and always reads back aware UTC."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime refused: {value!r}; pass an aware UTC instant")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            # SQLite drops offsets; store UTC wall time and re-attach UTC on read.
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """Return the current instant, aware UTC (the only clock read outside tests)."""
+    return datetime.now(UTC)
+
+
+class Role(enum.StrEnum):
+    OWNER = "owner"
+    INSTRUCTOR = "instructor"
+    STUDENT = "student"
+
+
+BOOKING_STATUSES = ("pending", "confirmed", "declined", "expired", "cancelled", "completed", "no_show")
+ACTIVE_STATUSES = ("pending", "confirmed")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "users"
+    __table_args__ = (sa.CheckConstraint(_in("role", tuple(r.value for r in Role)), name="role_valid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    role: Mapped[str] = mapped_column(sa.String(20), default=Role.STUDENT.value)
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    instructor_settings: Mapped[InstructorSettings | None] = relationship(
+        back_populates="user", uselist=False, lazy="select"
+    )
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses sign-in for deactivated accounts
+        return self.active
+
+    @property
+    def teaches(self) -> bool:
+        return self.role in (Role.OWNER, Role.INSTRUCTOR)
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == Role.OWNER
+
+    @property
+    def initials(self) -> str:
+        parts = [p for p in self.name.split() if p]
+        return ("".join(p[0] for p in parts[:2]) or self.email[0]).upper()
+
+
+class InstructorSettings(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "instructor_settings"
+    __table_args__ = (
+        sa.CheckConstraint("default_lesson_minutes BETWEEN 5 AND 480", name="lesson_minutes_range"),
+        sa.CheckConstraint("buffer_minutes BETWEEN 0 AND 240", name="buffer_range"),
+        sa.CheckConstraint("min_notice_minutes BETWEEN 0 AND 20160", name="notice_range"),
+    )
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    default_lesson_minutes: Mapped[int] = mapped_column(default=60)
+    buffer_minutes: Mapped[int] = mapped_column(default=0)
+    min_notice_minutes: Mapped[int] = mapped_column(default=120)
+    bio: Mapped[str] = mapped_column(sa.String(500), default="")
+
+    user: Mapped[User] = relationship(back_populates="instructor_settings")
+
+
+class StudioSettings(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "studio_settings"
+    __table_args__ = (
+        sa.CheckConstraint("id = 1", name="single_row"),
+        sa.CheckConstraint(_in("horizon", ("end_of_month", "end_of_next_month", "days")), name="horizon_valid"),
+        sa.CheckConstraint("horizon_days IS NULL OR horizon_days BETWEEN 1 AND 365", name="horizon_days_range"),
+        sa.CheckConstraint("pending_expiry_hours BETWEEN 1 AND 168", name="expiry_range"),
+        sa.CheckConstraint("cancellation_window_hours BETWEEN 0 AND 336", name="cancellation_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    name: Mapped[str] = mapped_column(sa.String(120), default="The Studio")
+    horizon: Mapped[str] = mapped_column(sa.String(20), default="end_of_month")
+    horizon_days: Mapped[int | None] = mapped_column(default=None)
+    pending_expiry_hours: Mapped[int] = mapped_column(default=4)
+    cancellation_window_hours: Mapped[int] = mapped_column(default=24)
+
+
+class WeeklyWindow(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "weekly_windows"
+    __table_args__ = (
+        sa.CheckConstraint("weekday BETWEEN 1 AND 7", name="weekday_iso"),
+        sa.CheckConstraint("end_time > start_time", name="ends_after_start"),
+        sa.CheckConstraint("lesson_minutes BETWEEN 5 AND 480", name="lesson_minutes_range"),
+        sa.CheckConstraint(
+            "effective_until IS NULL OR effective_from IS NULL OR effective_until >= effective_from",
+            name="effective_order",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instructor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int]
+    start_time: Mapped[time] = mapped_column(sa.Time)
+    end_time: Mapped[time] = mapped_column(sa.Time)
+    lesson_minutes: Mapped[int]
+    effective_from: Mapped[date | None] = mapped_column(sa.Date)
+    effective_until: Mapped[date | None] = mapped_column(sa.Date)
+
+
+class OneTimeWindow(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "one_time_windows"
+    __table_args__ = (
+        sa.CheckConstraint("end_time > start_time", name="ends_after_start"),
+        sa.CheckConstraint("lesson_minutes BETWEEN 5 AND 480", name="lesson_minutes_range"),
+        sa.Index("ix_one_time_windows_instructor_date", "instructor_id", "occurs_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instructor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    occurs_on: Mapped[date] = mapped_column(sa.Date)
+    start_time: Mapped[time] = mapped_column(sa.Time)
+    end_time: Mapped[time] = mapped_column(sa.Time)
+    lesson_minutes: Mapped[int]
+
+
+class Block(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "blocks"
+    __table_args__ = (
+        sa.CheckConstraint("end_on >= start_on", name="dates_ordered"),
+        sa.CheckConstraint(
+            "(start_time IS NULL AND end_time IS NULL) OR "
+            "(start_time IS NOT NULL AND end_time IS NOT NULL AND end_time > start_time)",
+            name="times_paired",
+        ),
+        sa.Index("ix_blocks_instructor_dates", "instructor_id", "start_on", "end_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instructor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    start_on: Mapped[date] = mapped_column(sa.Date)
+    end_on: Mapped[date] = mapped_column(sa.Date)
+    start_time: Mapped[time | None] = mapped_column(sa.Time)
+    end_time: Mapped[time | None] = mapped_column(sa.Time)
+    reason: Mapped[str] = mapped_column(sa.String(200), default="")
+
+
+class Booking(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "bookings"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", BOOKING_STATUSES), name="status_valid"),
+        sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        sa.CheckConstraint("instructor_id <> student_id", name="not_self"),
+        sa.Index("ix_bookings_instructor_starts", "instructor_id", "starts_at"),
+        sa.Index("ix_bookings_student_starts", "student_id", "starts_at"),
+        sa.Index("ix_bookings_status_expires", "status", "expires_at"),
+        postgresql.ExcludeConstraint(
+            ("instructor_id", "="),
+            (sa.func.tstzrange(sa.column("starts_at"), sa.column("ends_at")), "&&"),
+            where=sa.text("status IN ('pending', 'confirmed')"),
+            using="gist",
+            name="ex_bookings_no_overlap",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instructor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    student_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(sa.String(20), default="pending")
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status_reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    reschedule_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bookings.id"))
+
+    instructor: Mapped[User] = relationship(foreign_keys=[instructor_id], lazy="joined", innerjoin=True)
+    student: Mapped[User] = relationship(foreign_keys=[student_id], lazy="joined", innerjoin=True)
+    history: Mapped[list[BookingChange]] = relationship(
+        back_populates="booking", order_by="BookingChange.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def lesson_minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+
+class BookingChange(db.Model):  # type: ignore[name-defined,misc]
+    """One row of a booking's history: who changed what, when."""
+
+    __tablename__ = "booking_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(sa.ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    from_status: Mapped[str | None] = mapped_column(sa.String(20))
+    to_status: Mapped[str] = mapped_column(sa.String(20))
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    booking: Mapped[Booking] = relationship(back_populates="history")
+    actor: Mapped[User | None] = relationship(lazy="joined")
+
+
+class Message(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "messages"
+    __table_args__ = (
+        sa.CheckConstraint("length(body) BETWEEN 1 AND 2000", name="body_length"),
+        sa.Index("ix_messages_booking_id_id", "booking_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(sa.ForeignKey("bookings.id", ondelete="CASCADE"))
+    sender_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sender: Mapped[User] = relationship(lazy="joined")
+
+
+class MessageRead(db.Model):  # type: ignore[name-defined,misc]
+    """How far a user has read a booking's thread."""
+
+    __tablename__ = "message_reads"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    booking_id: Mapped[int] = mapped_column(sa.ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True)
+    last_read_message_id: Mapped[int] = mapped_column(default=0)
+    dismissed_message_id: Mapped[int] = mapped_column(default=0)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Notification(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "notifications"
+    __table_args__ = (sa.Index("ix_notifications_user_unread", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    text: Mapped[str] = mapped_column(sa.String(500))
+    booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bookings.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiToken(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class Effect(db.Model):  # type: ignore[name-defined,misc]
+    """Work that must not be lost (mail, expiry, auto-decline), written with the change that causes it."""
+
+    __tablename__ = "effects"
+    __table_args__ = (
+        sa.Index("ix_effects_due", "done_at", "due_at"),
+        sa.UniqueConstraint("dedupe_key", name="uq_effects_dedupe_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(120))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+SQLITE_OVERLAP_TRIGGERS = [
+    f"""
+    CREATE TRIGGER IF NOT EXISTS trg_bookings_no_overlap_{op.lower()}
+    BEFORE {op} {cols}ON bookings
+    WHEN NEW.status IN ('pending', 'confirmed')
+    BEGIN
+        SELECT RAISE(ABORT, 'booking_overlap')
+        WHERE EXISTS (
+            SELECT 1 FROM bookings b
+            WHERE b.instructor_id = NEW.instructor_id
+              AND b.id IS NOT NEW.id
+              AND b.status IN ('pending', 'confirmed')
+              AND b.starts_at < NEW.ends_at
+              AND NEW.starts_at < b.ends_at
+        );
+    END
+    """
+    for op, cols in (("INSERT", ""), ("UPDATE", "OF status, starts_at, ends_at, instructor_id "))
+]

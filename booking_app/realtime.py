@@ -1,0 +1,228 @@
+"""Live events: publish over Redis pub/sub after commit; stream them to browsers as server-sent events."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import redis
+from flask import Blueprint, Flask, Response, current_app, request, stream_with_context
+from flask_login import current_user
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+PREFIX = "ev:"
+SEQUENCE_KEY = "ev:seq"
+BACKLOG = 200  # events kept per channel for Last-Event-ID catch-up
+BACKLOG_TTL = 24 * 3600
+
+bp = Blueprint("realtime", __name__)
+
+
+def user_channel(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def calendar_channel(instructor_id: int) -> str:
+    return f"calendar:{instructor_id}"
+
+
+STUDIO_CHANNEL = "studio"
+
+
+# --- publishing -----------------------------------------------------------------------------------
+
+def publish(channels: Iterable[str], type_: str, data: dict[str, Any] | None = None) -> None:
+    """Queue an event for the channels; it is sent only if the current transaction commits."""
+    pending = db.session.info.setdefault("pending_events", [])
+    pending.append((tuple(dict.fromkeys(channels)), type_, data or {}))
+
+
+def send_now(client: redis.Redis, channels: Iterable[str], type_: str, data: dict[str, Any]) -> int | None:
+    """Send an event at once (used after commit); returns its id, or None when Redis is unreachable."""
+    try:
+        event_id = int(client.incr(SEQUENCE_KEY))
+        payload = json.dumps({"id": event_id, "type": type_, "data": data}, separators=(",", ":"))
+        pipe = client.pipeline(transaction=False)
+        for channel in channels:
+            key = f"{PREFIX}log:{channel}"
+            pipe.lpush(key, payload)
+            pipe.ltrim(key, 0, BACKLOG - 1)
+            pipe.expire(key, BACKLOG_TTL)
+            pipe.publish(PREFIX + channel, payload)
+        pipe.execute()
+        return event_id
+    except redis.RedisError as exc:
+        # Live updates are a convenience: the change is committed; pages catch up on reload.
+        log.warning("live event %s not sent: %s", type_, exc)
+        return None
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    pending = session.info.pop("pending_events", None)
+    if not pending:
+        return
+    client = current_app.extensions["redis"]
+    for channels, type_, data in pending:
+        send_now(client, channels, type_, data)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, _previous: Any) -> None:
+    session.info.pop("pending_events", None)
+
+
+# --- one subscription per process, fanned out in memory ------------------------------------------
+
+class Hub:
+    """Hold one Redis pattern subscription and hand each message to the local streams that want it."""
+
+    def __init__(self, redis_url: str) -> None:
+        self.redis_url = redis_url
+        self._lock = threading.Lock()
+        self._listeners: dict[str, set[queue.Queue[str]]] = {}
+        self._thread: threading.Thread | None = None
+        self.connected = threading.Event()
+
+    def subscribe(self, channels: Iterable[str]) -> queue.Queue[str]:
+        q: queue.Queue[str] = queue.Queue(maxsize=1000)
+        with self._lock:
+            for channel in channels:
+                self._listeners.setdefault(channel, set()).add(q)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="live-hub", daemon=True)
+                self._thread.start()
+        return q
+
+    def unsubscribe(self, q: queue.Queue[str]) -> None:
+        with self._lock:
+            for channel in list(self._listeners):
+                self._listeners[channel].discard(q)
+                if not self._listeners[channel]:
+                    del self._listeners[channel]
+
+    def stream_count(self) -> int:
+        with self._lock:
+            return len({id(q) for qs in self._listeners.values() for q in qs})
+
+    def _run(self) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                client = redis.Redis.from_url(self.redis_url, socket_connect_timeout=2, health_check_interval=15)
+                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                pubsub.psubscribe(PREFIX + "*")
+                self.connected.set()
+                backoff = 0.5
+                for message in pubsub.listen():
+                    if message.get("type") != "pmessage":
+                        continue
+                    channel = message["channel"].decode()[len(PREFIX):]
+                    payload = message["data"].decode()
+                    with self._lock:
+                        targets = list(self._listeners.get(channel, ()))
+                    for q in targets:
+                        try:
+                            q.put_nowait(payload)
+                        except queue.Full:
+                            pass  # a stalled client; it catches up by Last-Event-ID on reconnect
+            except redis.RedisError as exc:
+                self.connected.clear()
+                log.warning("live hub lost Redis (%s); retrying in %.1fs", exc, backoff)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 10)
+
+
+def _hub() -> Hub:
+    hub: Hub | None = current_app.extensions.get("live_hub")
+    if hub is None:
+        hub = current_app.extensions["live_hub"] = Hub(current_app.config["REDIS_URL"])
+    return hub
+
+
+def _backlog(client: redis.Redis, channels: Iterable[str], last_id: int) -> list[str]:
+    events: dict[int, str] = {}
+    try:
+        for channel in channels:
+            for raw in client.lrange(f"{PREFIX}log:{channel}", 0, BACKLOG - 1):
+                payload = raw.decode()
+                event_id = json.loads(payload)["id"]
+                if event_id > last_id:
+                    events[event_id] = payload
+    except redis.RedisError:
+        return []
+    return [events[k] for k in sorted(events)]
+
+
+def _format(payload: str) -> str:
+    parsed = json.loads(payload)
+    return f"id: {parsed['id']}\nevent: {parsed['type']}\ndata: {json.dumps(parsed['data'])}\n\n"
+
+
+def channels_for_request() -> list[str]:
+    """Return the channels this browser may listen to: its own, the studio's for owners, and public calendars."""
+    channels: list[str] = []
+    if current_user.is_authenticated:
+        channels.append(user_channel(current_user.id))
+        if current_user.is_owner:
+            channels.append(STUDIO_CHANNEL)
+    for raw in request.args.getlist("calendar")[:60]:
+        if raw.isdigit():
+            channels.append(calendar_channel(int(raw)))
+    return channels
+
+
+@bp.route("/events")
+def events() -> Response:
+    """Stream the signed-in user's events (and the public calendars asked for) as server-sent events."""
+    channels = channels_for_request()
+    raw_last = request.headers.get("Last-Event-ID") or request.args.get("last_event_id") or ""
+    last_id = int(raw_last) if raw_last.isdigit() else None
+    client = current_app.extensions["redis"]
+    heartbeat = float(current_app.config.get("SSE_HEARTBEAT_SECONDS", 15))
+    hub = _hub()
+    q = hub.subscribe(channels)
+    backlog = _backlog(client, channels, last_id) if last_id is not None else []
+    # Streams live for minutes: give the database connection back before streaming.
+    db.session.remove()
+
+    def generate() -> Iterator[str]:
+        try:
+            yield "retry: 2000\n: ping\n\n"
+            seen = last_id or 0
+            for payload in backlog:
+                seen = max(seen, json.loads(payload)["id"])
+                yield _format(payload)
+            while True:
+                try:
+                    payload = q.get(timeout=heartbeat)
+                except queue.Empty:
+                    yield ": heartbeat\n\n"
+                    continue
+                event_id = json.loads(payload)["id"]
+                if event_id <= seen:
+                    continue
+                seen = event_id
+                yield _format(payload)
+        finally:
+            hub.unsubscribe(q)
+
+    response = Response(stream_with_context(generate()), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the SSE endpoint."""
+    app.register_blueprint(bp)

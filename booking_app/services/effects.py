@@ -1,0 +1,109 @@
+"""Durable side effects: rows written with the change that causes them, run by the worker after commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import Effect, utcnow
+
+log = logging.getLogger(__name__)
+
+HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {}
+CLAIM_TIMEOUT = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+
+
+def handler(kind: str) -> Callable[[Callable[[dict[str, Any]], None]], Callable[[dict[str, Any]], None]]:
+    """Register the function that carries out effects of this kind."""
+
+    def register(fn: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+        HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def schedule(kind: str, payload: dict[str, Any], *, due_at: datetime | None = None, dedupe_key: str | None = None) -> Effect:
+    """Add an effect to the current transaction; the worker is woken for it after commit."""
+    effect = Effect(kind=kind, payload=payload, due_at=due_at or utcnow(), dedupe_key=dedupe_key)
+    db.session.add(effect)
+    db.session.flush()
+    db.session.info.setdefault("pending_effects", []).append((effect.id, effect.due_at))
+    return effect
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _wake_worker(session: Session) -> None:
+    pending = session.info.pop("pending_effects", None)
+    if not pending:
+        return
+    from ..jobs import enqueue_effect
+
+    for effect_id, due_at in pending:
+        enqueue_effect(effect_id, due_at)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, _previous: Any) -> None:
+    session.info.pop("pending_effects", None)
+
+
+def run_effect(effect_id: int, now: datetime | None = None) -> bool:
+    """Claim and carry out one effect; return True if it ran now (False: done, not due, or claimed elsewhere)."""
+    now = now or utcnow()
+    claimed = db.session.execute(
+        sa.update(Effect)
+        .where(
+            Effect.id == effect_id,
+            Effect.done_at.is_(None),
+            Effect.due_at <= now,
+            Effect.attempts < MAX_ATTEMPTS,
+            sa.or_(Effect.claimed_at.is_(None), Effect.claimed_at < now - CLAIM_TIMEOUT),
+        )
+        .values(claimed_at=now, attempts=Effect.attempts + 1)
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        return False
+    effect = db.session.get(Effect, effect_id)
+    assert effect is not None
+    fn = HANDLERS.get(effect.kind)
+    try:
+        if fn is None:
+            raise LookupError(f"no handler for effect kind {effect.kind!r}")
+        fn(dict(effect.payload))
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("effect %s (%s) failed", effect_id, effect.kind if effect else "?")
+        db.session.execute(
+            sa.update(Effect).where(Effect.id == effect_id).values(claimed_at=None, last_error=repr(exc)[:2000])
+        )
+        db.session.commit()
+        if current_app.testing and current_app.config.get("EFFECTS_RAISE", True):
+            raise
+        return False
+    db.session.execute(sa.update(Effect).where(Effect.id == effect_id).values(done_at=utcnow(), last_error=""))
+    db.session.commit()
+    return True
+
+
+def run_due(now: datetime | None = None, limit: int = 500) -> int:
+    """Run every effect that is due and not done; return how many ran."""
+    now = now or utcnow()
+    ids = db.session.scalars(
+        sa.select(Effect.id)
+        .where(Effect.done_at.is_(None), Effect.due_at <= now, Effect.attempts < MAX_ATTEMPTS)
+        .order_by(Effect.due_at)
+        .limit(limit)
+    ).all()
+    db.session.commit()
+    return sum(run_effect(effect_id, now) for effect_id in ids)

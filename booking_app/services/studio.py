@@ -1,0 +1,65 @@
+"""Studio-wide settings: read with defaults, change as the owner."""
+
+from __future__ import annotations
+
+from flask import g
+
+from ..extensions import db
+from ..models import StudioSettings
+from . import ServiceError
+
+HORIZONS = ("end_of_month", "end_of_next_month", "days")
+
+
+def get_studio() -> StudioSettings:
+    """Return the studio settings row, creating the defaults on first use."""
+    cached = g.get("studio") if g else None
+    if cached is not None:
+        return cached
+    studio = db.session.get(StudioSettings, 1)
+    if studio is None:
+        studio = StudioSettings(id=1)
+        db.session.add(studio)
+        db.session.flush()
+    g.studio = studio
+    return studio
+
+
+def studio_name() -> str:
+    """Return the studio's display name."""
+    row = db.session.get(StudioSettings, 1)
+    return row.name if row else "The Studio"
+
+
+def update_studio(
+    *,
+    name: str | None = None,
+    horizon: str | None = None,
+    horizon_days: int | None = None,
+    pending_expiry_hours: int | None = None,
+    cancellation_window_hours: int | None = None,
+) -> StudioSettings:
+    """Change studio settings after checking every value."""
+    studio = get_studio()
+    if horizon is not None:
+        if horizon not in HORIZONS:
+            raise ServiceError("Choose end of month, end of next month or a number of days.", field="horizon")
+        if horizon == "days" and not (horizon_days and 1 <= horizon_days <= 365):
+            raise ServiceError("Enter a booking horizon between 1 and 365 days.", field="horizon_days")
+        studio.horizon = horizon
+        studio.horizon_days = horizon_days if horizon == "days" else None
+    if pending_expiry_hours is not None:
+        if not 1 <= pending_expiry_hours <= 168:
+            raise ServiceError("Requests must expire after 1 to 168 hours.", field="pending_expiry_hours")
+        studio.pending_expiry_hours = pending_expiry_hours
+    if cancellation_window_hours is not None:
+        if not 0 <= cancellation_window_hours <= 336:
+            raise ServiceError("The cancellation window must be 0 to 336 hours.", field="cancellation_window_hours")
+        studio.cancellation_window_hours = cancellation_window_hours
+    if name is not None:
+        name = name.strip()
+        if not 1 <= len(name) <= 120:
+            raise ServiceError("Enter a studio name of 1 to 120 characters.", field="name")
+        studio.name = name
+    db.session.commit()
+    return studio

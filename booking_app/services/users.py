@@ -1,0 +1,143 @@
+"""Accounts: sign-up, creation by the owner, roles, deactivation and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from ..domain.timeutil import is_valid_timezone
+from ..extensions import db
+from ..models import ApiToken, InstructorSettings, Role, User, utcnow
+from . import ServiceError
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 8
+
+
+def normalize_email(email: str) -> str:
+    """Return the canonical (trimmed, lower-case) form of an email address."""
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    """Return the user with this email, if any."""
+    return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+
+
+def _check_fields(email: str, name: str, password: str | None, timezone: str) -> None:
+    if not EMAIL_RE.match(email):
+        raise ServiceError("Enter a valid email address, like name@example.com.", field="email")
+    if not 1 <= len(name.strip()) <= 120:
+        raise ServiceError("Enter your name (up to 120 characters).", field="name")
+    if password is not None and len(password) < MIN_PASSWORD:
+        raise ServiceError(f"Choose a password of at least {MIN_PASSWORD} characters.", field="password")
+    if not is_valid_timezone(timezone):
+        raise ServiceError("Choose a timezone from the list, like Europe/London.", field="timezone")
+
+
+def create_user(
+    *, email: str, name: str, password: str, role: str = Role.STUDENT.value, timezone: str = "UTC"
+) -> User:
+    """Create an account (and instructor settings for teaching roles) in one transaction."""
+    email = normalize_email(email)
+    if role not in {r.value for r in Role}:
+        raise ServiceError("Choose a role: owner, instructor or student.", field="role")
+    _check_fields(email, name, password, timezone)
+    user = User(email=email, name=name.strip(), role=role, timezone=timezone, active=True)
+    user.set_password(password)
+    db.session.add(user)
+    if role != Role.STUDENT.value:
+        user.instructor_settings = InstructorSettings(timezone=timezone)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ServiceError(
+            "An account with this email already exists. Sign in instead, or use another email.",
+            code="email_taken",
+            status=409,
+            field="email",
+        ) from None
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the active user with these credentials, or None."""
+    user = find_user_by_email(email)
+    if user is None or not user.check_password(password):
+        return None
+    return user
+
+
+def update_profile(user: User, *, name: str, timezone: str) -> User:
+    """Change a user's display name and timezone."""
+    _check_fields(user.email, name, None, timezone)
+    user.name = name.strip()
+    user.timezone = timezone
+    db.session.commit()
+    return user
+
+
+def change_role(user: User, role: str, *, acting: User) -> User:
+    """Give a user another role (owner only); keeps at least one active owner."""
+    if role not in {r.value for r in Role}:
+        raise ServiceError("Choose a role: owner, instructor or student.", field="role")
+    if user.role == Role.OWNER and role != Role.OWNER and _active_owner_count() <= 1:
+        raise ServiceError("The studio needs at least one owner. Make someone else owner first.", code="last_owner")
+    user.role = role
+    if role != Role.STUDENT and user.instructor_settings is None:
+        user.instructor_settings = InstructorSettings(timezone=user.timezone)
+    db.session.commit()
+    return user
+
+
+def set_active(user: User, active: bool, *, acting: User) -> User:
+    """Deactivate or reactivate an account (owner only); an owner cannot lock themselves out."""
+    if not active and user.id == acting.id:
+        raise ServiceError("You cannot deactivate your own account.", code="self_deactivate")
+    if not active and user.role == Role.OWNER and _active_owner_count() <= 1:
+        raise ServiceError("The studio needs at least one active owner.", code="last_owner")
+    user.active = active
+    db.session.commit()
+    return user
+
+
+def _active_owner_count() -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(User).where(User.role == Role.OWNER, User.active.is_(True))
+    ) or 0
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User, name: str = "") -> str:
+    """Create an API token for a user; only its hash is stored, the token is returned once."""
+    token = "bk_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, token_hash=_hash_token(token), name=name[:80]))
+    db.session.commit()
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    """Return the active user a bearer token belongs to, or None."""
+    row = db.session.scalar(
+        sa.select(ApiToken).where(ApiToken.token_hash == _hash_token(token), ApiToken.revoked_at.is_(None))
+    )
+    if row is None or not row.user.active:
+        return None
+    return row.user
+
+
+def revoke_token(token_id: int, user: User) -> None:
+    """Revoke one of a user's API tokens."""
+    row = db.session.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        raise ServiceError("That token does not exist.", code="not_found", status=404)
+    row.revoked_at = utcnow()
+    db.session.commit()
