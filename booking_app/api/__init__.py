@@ -57,8 +57,6 @@ def _sentence_for(status: int, details: Any) -> str:
     }.get(status, "Something went wrong on our side. Please try again.")
 
 
-api = BookingApi()
-
 
 def require_user() -> Any:
     """Return the signed-in (session or token) user, or answer 401."""
@@ -92,11 +90,11 @@ def init_api(app: Flask) -> None:
             "info": {"description": "Private lesson booking. Instants are ISO 8601 UTC with Z."},
         },
     )
-    api.init_app(app)
+    api = BookingApi(app)
     for bp in [core_bp, *_feature_blueprints()]:
         csrf.exempt(bp)
-        bp.before_request(_csrf_for_session_writes)
         api.register_blueprint(bp)
+    app.before_request(_csrf_for_session_writes)
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):  # type: ignore[no-untyped-def]
@@ -122,7 +120,7 @@ def _feature_blueprints() -> list[Any]:
 
 def _csrf_for_session_writes() -> None:
     # Bearer tokens cannot be sent cross-site by a browser; session cookies can, so they need the token.
-    if request.method in ("GET", "HEAD", "OPTIONS"):
+    if not request.path.startswith("/api/") or request.method in ("GET", "HEAD", "OPTIONS"):
         return
     if request.headers.get("Authorization", "").startswith("Bearer "):
         return

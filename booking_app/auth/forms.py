@@ -11,7 +11,7 @@ from ..domain.zones import common_timezones
 
 class SignUpForm(FlaskForm):
     name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=120)])
-    email = EmailField("Email", validators=[DataRequired("Enter your email address."), Email("Enter a valid email address, like name@example.com.")])
+    email = EmailField("Email", filters=[lambda v: v.strip() if v else v], validators=[DataRequired("Enter your email address."), Email("Enter a valid email address, like name@example.com.")])
     password = PasswordField(
         "Password",
         validators=[DataRequired("Choose a password."), Length(min=8, message="Choose a password of at least 8 characters.")],

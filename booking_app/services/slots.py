@@ -1,0 +1,96 @@
+"""Read an instructor's rules from the database and compute their open slots with the domain engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from ..domain import slots as engine
+from ..domain.timeutil import local_date_range_to_utc
+from ..extensions import db
+from ..models import Block, Booking, InstructorSettings, OneTimeWindow, User, WeeklyWindow, utcnow
+from .studio import get_studio
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything the engine needs about one instructor."""
+
+    instructor_id: int
+    tz: str
+    buffer_minutes: int
+    min_notice_minutes: int
+    weekly: list[engine.WeeklyWindow]
+    one_time: list[engine.OneTimeWindow]
+    blocks: list[engine.Block]
+
+
+def active_bookings_filter(now: datetime) -> sa.ColumnElement[bool]:
+    """Rows that hold their time: confirmed, or pending and not yet past expiry."""
+    return sa.or_(
+        Booking.status == "confirmed",
+        sa.and_(Booking.status == "pending", Booking.expires_at > now),
+    )
+
+
+def load_rules(instructor: User) -> Rules:
+    """Load an instructor's windows, blocks and settings as domain values."""
+    settings = instructor.instructor_settings or InstructorSettings(timezone=instructor.timezone)
+    weekly = db.session.scalars(sa.select(WeeklyWindow).where(WeeklyWindow.instructor_id == instructor.id)).all()
+    one_time = db.session.scalars(sa.select(OneTimeWindow).where(OneTimeWindow.instructor_id == instructor.id)).all()
+    blocks = db.session.scalars(sa.select(Block).where(Block.instructor_id == instructor.id)).all()
+    return Rules(
+        instructor_id=instructor.id,
+        tz=settings.timezone,
+        buffer_minutes=settings.buffer_minutes if settings.buffer_minutes is not None else 0,
+        min_notice_minutes=settings.min_notice_minutes if settings.min_notice_minutes is not None else 120,
+        weekly=[engine.WeeklyWindow(w.weekday, w.start_time, w.end_time, w.lesson_minutes, w.effective_from, w.effective_until) for w in weekly],
+        one_time=[engine.OneTimeWindow(w.occurs_on, w.start_time, w.end_time, w.lesson_minutes) for w in one_time],
+        blocks=[engine.Block(b.start_on, b.end_on, b.start_time, b.end_time) for b in blocks],
+    )
+
+
+def busy_intervals(instructor_id: int, start_at: datetime, end_at: datetime, now: datetime) -> list[engine.Busy]:
+    """Return the instructor's active bookings that touch [start_at, end_at)."""
+    rows = db.session.execute(
+        sa.select(Booking.starts_at, Booking.ends_at).where(
+            Booking.instructor_id == instructor_id,
+            active_bookings_filter(now),
+            Booking.starts_at < end_at,
+            Booking.ends_at > start_at,
+        )
+    ).all()
+    return [engine.Busy(r.starts_at, r.ends_at) for r in rows]
+
+
+def horizon_end_at(tz: str, now: datetime) -> datetime:
+    """Return the first instant students may no longer book, by the studio's horizon rule."""
+    studio = get_studio()
+    return engine.horizon_end_at(studio.horizon, studio.horizon_days, now, tz)
+
+
+def open_slots(
+    instructor: User, start_on: date, end_on: date, *, viewer_tz: str | None = None, now: datetime | None = None
+) -> list[engine.Slot]:
+    """Return the instructor's open slots on start_on..end_on (local dates in viewer_tz, else the instructor's)."""
+    now = now or utcnow()
+    rules = load_rules(instructor)
+    range_start, range_end = local_date_range_to_utc(start_on, end_on, viewer_tz or rules.tz)
+    pad = timedelta(days=2)
+    busy = busy_intervals(instructor.id, range_start - pad, range_end + pad, now)
+    return engine.generate_slots(
+        weekly=rules.weekly,
+        one_time=rules.one_time,
+        blocks=rules.blocks,
+        busy=busy,
+        tz=rules.tz,
+        start_on=start_on,
+        end_on=end_on,
+        now=now,
+        buffer_minutes=rules.buffer_minutes,
+        min_notice_minutes=rules.min_notice_minutes,
+        horizon_end_at=horizon_end_at(rules.tz, now),
+        viewer_tz=viewer_tz,
+    )
