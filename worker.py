@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+import redis
 from rq import Queue, SimpleWorker
 
 from booking_app import create_app
@@ -26,7 +27,8 @@ def main(burst: bool = False, sweep_interval: int = 60) -> None:
     app = create_app()
     stop = threading.Event()
     with app.app_context():
-        connection = app.extensions["redis"]
+        # The worker blocks on Redis for long stretches: its connection must not time out reads.
+        connection = redis.Redis.from_url(app.config["REDIS_URL"])
         if not burst:
             threading.Thread(target=_sweep_timer, args=(app, sweep_interval, stop), daemon=True).start()
         # SimpleWorker runs jobs in this process, so they share the pushed app context.
