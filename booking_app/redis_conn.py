@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import time
 from pathlib import Path
@@ -55,10 +56,9 @@ def stop_embedded_redis(instance_path: str) -> None:
     """Shut the embedded Redis down if it is running."""
     url = embedded_redis_url(instance_path)
     if _responds(url):
-        try:
+        # shutdown closes the connection it arrived on
+        with contextlib.suppress(redis.ConnectionError):
             redis.Redis.from_url(url).shutdown(nosave=True)
-        except redis.ConnectionError:
-            pass  # shutdown closes the connection it arrived on
 
 
 def _responds(url: str) -> bool:

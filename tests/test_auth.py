@@ -6,7 +6,6 @@ import pytest
 
 from booking_app.auth.routes import safe_next
 from booking_app.models import User
-
 from tests.conftest import count
 
 
