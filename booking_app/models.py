@@ -71,6 +71,10 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Mail kinds this user switched off (see services/mail.py EMAIL_KINDS); absent means on.
+    email_opt_out: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
+    # Secret of the private calendar feed URL; None until the user turns the feed on.
+    feed_token: Mapped[str | None] = mapped_column(sa.String(64), index=True, unique=True)
 
     instructor_settings: Mapped[InstructorSettings | None] = relationship(
         back_populates="user", uselist=False, lazy="select"
