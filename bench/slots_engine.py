@@ -102,7 +102,10 @@ def busy_studio_case(viewer_tz: str | None = None, mixed_lengths: bool = False) 
         for (start, end), minutes in zip(spans, lengths, strict=True)
     ]
     one_time = [OneTimeWindow(date(2026, 3, 14), time(22), time(23), 15)]
-    blocks = [Block(date(2026, 3, 20), date(2026, 3, 21)), Block(date(2026, 3, 2), MONTH_END, time(12), time(13))]
+    blocks = [
+        Block(date(2026, 3, 20), date(2026, 3, 21)),
+        Block(date(2026, 3, 2), MONTH_END, time(12), time(13)),
+    ]
     busy = _busy_on_grid(random.Random(2), 500, tz, _month_days(set(range(1, 8))), range(6, 22), 15)
 
     def run() -> list[Slot]:

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from booking_app.domain.timeutil import (
@@ -162,6 +163,21 @@ class _Intervals:
         return i > 0 and self.ends[i - 1] >= end
 
 
+@lru_cache(maxsize=8192)
+def _steady_offset(on: date, tz: ZoneInfo) -> int | None:
+    """Return the day's UTC offset in microseconds if it has no transition, else None."""
+    # One offset at both ends of the day, under both folds, means no transition that day (two that
+    # cancel out within a day do not occur in tzdata), so plain arithmetic is exact. Both folds are
+    # needed to notice a gap or repeat touching either end, or a day wholly in a gap (Samoa 2011-12-30).
+    offsets = {
+        tz.utcoffset(datetime.combine(on, at).replace(fold=fold))
+        for at in (time.min, time.max)
+        for fold in (0, 1)
+    }
+    only = offsets.pop()
+    return None if offsets or only is None else only // timedelta(microseconds=1)
+
+
 class _LocalDay:
     """Wall-clock to UTC conversion for one local date, in integer microseconds."""
 
@@ -171,13 +187,7 @@ class _LocalDay:
         self.on = on
         self.tz = tz
         self.midnight = (on.toordinal() - _EPOCH_ORDINAL) * 86_400_000_000
-        first = tz.utcoffset(datetime.combine(on, time.min))
-        last = tz.utcoffset(datetime.combine(on, time.max))
-        # Same offset at both ends of the day means no transition that day (two transitions that
-        # cancel out within one day do not occur in tzdata), so plain arithmetic is exact and fast.
-        self.offset: int | None = None
-        if first is not None and first == last:
-            self.offset = first // timedelta(microseconds=1)
+        self.offset = _steady_offset(on, tz)
 
     def _naive(self, micros_of_day: int) -> datetime:
         return datetime.combine(self.on, time.min) + timedelta(microseconds=micros_of_day)
@@ -325,10 +335,10 @@ def generate_slots(
     if end_on < start_on:
         return []
 
-    viewer = None if viewer_tz is None or viewer_tz == tz else zone(viewer_tz)
-    if viewer is None or viewer_tz is None:
-        first, last = start_on, end_on
-    else:
+    viewer: ZoneInfo | None = None
+    first, last = start_on, end_on
+    if viewer_tz is not None and viewer_tz != tz:
+        viewer = zone(viewer_tz)
         # Offsets differ by up to 26 hours, so find the instructor's dates from the viewer's range in
         # UTC; a day's margin each side covers zones whose clocks go back across midnight.
         range_start, range_end = local_date_range_to_utc(start_on, end_on, viewer_tz)
