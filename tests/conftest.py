@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import redis
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 
 from booking_app import create_app
@@ -99,6 +99,13 @@ def app(test_env: dict[str, str], request: pytest.FixtureRequest) -> Iterator[Fl
     marker = request.node.get_closest_marker("app_config")
     overrides = dict(marker.kwargs) if marker else {}
     app = _make_app(test_env, **overrides)
+
+    def fresh_globals(sender: Flask, **_: Any) -> None:
+        # Requests reuse the fixture's app context, so `g` (Flask-Login's cached user among it) would leak
+        # from one request into the next; in production every request starts with a fresh `g`.
+        g.__dict__.clear()
+
+    request_started.connect(fresh_globals, app)
     with app.app_context():
         yield app
         db.session.remove()

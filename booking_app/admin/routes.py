@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -11,7 +12,8 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..domain.zones import common_timezones
 from ..extensions import db
@@ -42,24 +44,43 @@ class CreateUserForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=120)])
     email = EmailField("Email", validators=[DataRequired("Enter an email address.")])
     password = PasswordField("Temporary password", validators=[DataRequired("Choose a password."), Length(min=8, message="Choose a password of at least 8 characters.")])
-    role = SelectField("Role", choices=[("instructor", "Instructor"), ("student", "Student"), ("owner", "Owner")])
+    role = SelectField(
+        "Role",
+        choices=[SelectChoice("instructor", "Instructor"), SelectChoice("student", "Student"), SelectChoice("owner", "Owner")],
+    )
     timezone = SelectField("Timezone", choices=[], validate_choice=False)
     submit = SubmitField("Create account")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [(tz, tz.replace("_", " ")) for tz in common_timezones()]
+        self.timezone.choices = [SelectChoice(tz, tz.replace("_", " ")) for tz in common_timezones()]
 
 
 class StudioForm(FlaskForm):
     name = StringField("Studio name", validators=[DataRequired("Enter the studio's name."), Length(max=120)])
     horizon = SelectField(
         "Students can book up to",
-        choices=[("end_of_month", "The end of the current month"), ("end_of_next_month", "The end of next month"), ("days", "A number of days ahead")],
+        choices=[
+            SelectChoice("end_of_month", "The end of the current month"),
+            SelectChoice("end_of_next_month", "The end of next month"),
+            SelectChoice("days", "A number of days ahead"),
+        ],
     )
-    horizon_days = IntegerField("Days ahead", validators=[Optional()])
-    pending_expiry_hours = IntegerField("Requests expire after (hours)", validators=[DataRequired("Enter the hours.")])
-    cancellation_window_hours = IntegerField("Students may cancel until (hours before start)", validators=[Optional()])
+    horizon_days = IntegerField(
+        "Days ahead",
+        validators=[Optional(), NumberRange(1, 365, "Enter a number of days between 1 and 365.")],
+    )
+    pending_expiry_hours = IntegerField(
+        "Requests expire after (hours)",
+        validators=[
+            DataRequired("Enter the hours after which an unanswered request expires."),
+            NumberRange(1, 168, "Enter between 1 and 168 hours."),
+        ],
+    )
+    cancellation_window_hours = IntegerField(
+        "Students may cancel until (hours before start)",
+        validators=[Optional(), NumberRange(0, 336, "Enter between 0 and 336 hours.")],
+    )
     submit = SubmitField("Save settings")
 
 
@@ -129,7 +150,12 @@ def studio() -> str | Response:
                 cancellation_window_hours=form.cancellation_window_hours.data,
             )
         except ServiceError as exc:
-            flash(exc.message, "danger")
+            db.session.rollback()
+            field = getattr(form, exc.field or "", None)
+            if field is not None:
+                field.errors = [*field.errors, exc.message]
+            else:
+                flash(exc.message, "danger")
         else:
             flash("Studio settings saved.", "success")
             return redirect(url_for("admin.studio"))

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..extensions import csrf, login_manager
 from ..services import ServiceError
+from .schemas import ErrorSchema
 
 ERROR_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
@@ -28,6 +29,9 @@ def error_response(status: int, message: str, code: str | None = None, details: 
 
 class BookingApi(Api):
     """flask-smorest's Api with errors in the studio's JSON shape, and HTML error pages left alone."""
+
+    # Document the default error response with our shape (one "Error" schema, not two that clash).
+    ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error: HTTPException):  # type: ignore[no-untyped-def,override]
         if not request.path.startswith("/api/"):
