@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow import resolver as default_schema_name
 from flask import Flask, abort, jsonify, request
 from flask_login import current_user
 from flask_smorest import Api
+from marshmallow import Schema
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import csrf, login_manager
@@ -62,6 +65,17 @@ def _sentence_for(status: int, details: Any) -> str:
 
 
 
+def schema_name(schema: Any) -> str | None:
+    """Name a schema in the OpenAPI document: `SettingsSchema(partial=True)` becomes `SettingsPatch`."""
+    name = default_schema_name(schema)
+    if isinstance(schema, Schema):
+        if schema.only or schema.exclude:
+            return None  # a cut-down variant: inline it rather than clash with the full schema's name
+        if schema.partial:
+            return f"{name}Patch"
+    return name
+
+
 def require_user() -> Any:
     """Return the signed-in (session or token) user, or answer 401."""
     if not current_user.is_authenticated:
@@ -94,7 +108,7 @@ def init_api(app: Flask) -> None:
             "info": {"description": "Private lesson booking. Instants are ISO 8601 UTC with Z."},
         },
     )
-    api = BookingApi(app)
+    api = BookingApi(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)})
     for bp in [core_bp, *_feature_blueprints()]:
         csrf.exempt(bp)
         api.register_blueprint(bp)
