@@ -62,6 +62,7 @@ def init_app(app: Flask) -> None:
         return db.session.get(User, int(user_id))
 
     from . import realtime
+    from .services import mail  # noqa: F401  (registers the mail effect and the reminder sweep step)
     from .admin.routes import bp as admin_bp
     from .api import init_api
     from .auth.routes import bp as auth_bp

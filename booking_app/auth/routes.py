@@ -94,4 +94,34 @@ def profile() -> str | Response:
         else:
             flash("Your profile is saved.", "success")
             return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form)
+    from ..services.mail import EMAIL_KINDS
+
+    return render_template("auth/profile.html", form=form, email_kinds=EMAIL_KINDS)
+
+
+@bp.post("/profile/email")
+@login_required
+def email_preferences() -> Response:
+    from ..services.mail import set_preferences
+
+    try:
+        set_preferences(current_user, set(request.form.getlist("kinds")))
+    except ServiceError as exc:
+        flash(exc.message, "danger")
+    else:
+        flash("Your email choices are saved.", "success")
+    return redirect(url_for("auth.profile") + "#email")
+
+
+@bp.post("/profile/feed")
+@login_required
+def calendar_feed() -> Response:
+    from ..services.feed import enable_feed, revoke_feed
+
+    if request.form.get("action") == "revoke":
+        revoke_feed(current_user)
+        flash("Your calendar feed is off. Its address no longer works.", "info")
+    else:
+        enable_feed(current_user)
+        flash("Your calendar feed has a new private address. Any earlier address stopped working.", "success")
+    return redirect(url_for("auth.profile") + "#calendar")

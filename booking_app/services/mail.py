@@ -1,0 +1,218 @@
+"""Email: queued as durable effects, rendered in the recipient's timezone, sent by SMTP or written to the outbox."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import Booking, Effect, Message, MessageRead, User
+from . import clock, effects
+from .maintenance import sweep_step
+
+# Mail kinds a user can switch off, with the words the preferences page shows.
+EMAIL_KINDS: dict[str, str] = {
+    "requests": "New lesson requests (instructors)",
+    "decisions": "Confirmations, declines, expiries and cancellations",
+    "messages": "New messages in a booking's thread",
+    "reminders": "Reminders 24 hours and 1 hour before a lesson",
+}
+
+# template name -> (preference kind, subject pattern)
+TEMPLATES: dict[str, tuple[str, str]] = {
+    "request_received": ("requests", "New lesson request from {other} for {when}"),
+    "booking_confirmed": ("decisions", "Confirmed: your lesson with {other} on {when}"),
+    "booking_declined": ("decisions", "Declined: your lesson request with {other} for {when}"),
+    "booking_expired": ("decisions", "Expired: your lesson request with {other} for {when}"),
+    "booking_cancelled": ("decisions", "Cancelled: your lesson with {other} on {when}"),
+    "booking_moved": ("decisions", "Moved: your lesson with {other} is now {when}"),
+    "messages": ("messages", "New message from {other} about your lesson on {when}"),
+    "reminder_24h": ("reminders", "Tomorrow: your lesson with {other} at {when}"),
+    "reminder_1h": ("reminders", "In one hour: your lesson with {other} at {when}"),
+}
+MESSAGE_MAIL_DELAY = timedelta(minutes=2)
+MESSAGE_MAIL_SPACING = timedelta(minutes=10)
+
+
+def wants(user: User, template: str) -> bool:
+    """Whether the user wants this kind of mail."""
+    kind = TEMPLATES[template][0]
+    return user.active and kind not in (user.email_opt_out or [])
+
+
+def queue_mail(user_id: int, template: str, booking_id: int, *, due_at: datetime | None = None,
+               dedupe_key: str | None = None) -> None:
+    """Queue one mail as an effect of the current transaction (the caller commits)."""
+    if template not in TEMPLATES:
+        raise ValueError(f"unknown mail template {template!r}")
+    payload = {"user_id": user_id, "template": template, "booking_id": booking_id}
+    if dedupe_key is None:
+        effects.schedule("mail", payload, due_at=due_at)
+        return
+    # The unique key makes a second request for the same mail a no-op, even across processes.
+    if db.session.scalar(sa.select(Effect.id).where(Effect.dedupe_key == dedupe_key)) is not None:
+        return
+    try:
+        with db.session.begin_nested():
+            effects.schedule("mail", payload, due_at=due_at, dedupe_key=dedupe_key)
+    except IntegrityError:
+        pass
+
+
+def set_preferences(user: User, enabled: set[str]) -> User:
+    """Store which mail kinds the user wants."""
+    unknown = enabled - EMAIL_KINDS.keys()
+    if unknown:
+        from . import ServiceError
+
+        raise ServiceError("Choose mail kinds from the list.", field="email")
+    user.email_opt_out = sorted(EMAIL_KINDS.keys() - enabled)
+    db.session.commit()
+    return user
+
+
+def _when(instant: datetime, tz: str) -> str:
+    from ..web import format_local
+
+    return format_local(instant, "%a %-d %b, %-I:%M %p %Z", tz)
+
+
+def compose(user: User, template: str, booking: Booking) -> EmailMessage | None:
+    """Build the mail for a user about a booking, or None when it is no longer worth sending."""
+    if not wants(user, template):
+        return None
+    other = booking.instructor if user.id == booking.student_id else booking.student
+    context: dict[str, Any] = {
+        "recipient": user,
+        "booking": booking,
+        "other": other,
+        "when": _when(booking.starts_at, user.timezone),
+        "ends": _when(booking.ends_at, user.timezone),
+        "url": f"{current_app.config['BASE_URL']}/bookings/{booking.id}",
+        "studio": current_app.config.get("STUDIO_NAME_OVERRIDE") or _studio_name(),
+    }
+    if template == "messages":
+        unread = _unread_messages(user, booking)
+        if not unread:
+            return None  # read meanwhile: no mail
+        context["messages"] = unread
+    subject = TEMPLATES[template][1].format(other=other.name, when=context["when"])
+    mail = EmailMessage()
+    mail["Subject"] = subject
+    mail["From"] = current_app.config["SMTP_FROM"]
+    mail["To"] = formataddr((user.name, user.email))
+    mail["Message-ID"] = make_msgid(domain="booking.local")
+    text = render_template(f"mail/{template}.txt", **context)
+    mail.set_content(text)
+    # The HTML part escapes the rendered text (notes and messages are user input).
+    mail.add_alternative(render_template("mail/base.html", text_body=str(text), **context), subtype="html")
+    if template in ("booking_confirmed", "booking_cancelled", "booking_moved"):
+        from ..ics import invitation
+
+        method = "CANCEL" if template == "booking_cancelled" else "REQUEST"
+        mail.add_attachment(
+            invitation(booking, method=method, url=context["url"]).encode(),
+            maintype="text",
+            subtype="calendar",
+            filename="cancel.ics" if method == "CANCEL" else "invite.ics",
+            params={"method": method},
+        )
+    return mail
+
+
+def _studio_name() -> str:
+    from .studio import studio_name
+
+    return studio_name()
+
+
+def _unread_messages(user: User, booking: Booking) -> list[Message]:
+    last_read = db.session.scalar(
+        sa.select(MessageRead.last_read_message_id).where(MessageRead.user_id == user.id, MessageRead.booking_id == booking.id)
+    ) or 0
+    return list(db.session.scalars(
+        sa.select(Message).where(Message.booking_id == booking.id, Message.id > last_read, Message.sender_id != user.id)
+        .order_by(Message.id)
+    ))
+
+
+def deliver(mail: EmailMessage) -> None:
+    """Send a mail through SMTP when configured, else write it to the outbox folder."""
+    config = current_app.config
+    if config.get("SMTP_HOST"):
+        mode = config.get("SMTP_TLS", "starttls")
+        port = int(config.get("SMTP_PORT") or 587)
+        if mode == "ssl":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(config["SMTP_HOST"], port, timeout=20, context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(config["SMTP_HOST"], port, timeout=20)
+        with smtp:
+            if mode == "starttls":
+                smtp.starttls(context=ssl.create_default_context())
+            if config.get("SMTP_USERNAME"):
+                smtp.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD") or "")
+            smtp.send_message(mail)
+        return
+    outbox = Path(config["OUTBOX_DIR"])
+    outbox.mkdir(parents=True, exist_ok=True)
+    stamp = clock.now().strftime("%Y%m%dT%H%M%S%f")
+    (outbox / f"{stamp}-{abs(hash(mail['Message-ID']))}.eml").write_bytes(mail.as_bytes())
+
+
+@effects.handler("mail")
+def _send_mail_effect(payload: dict[str, Any]) -> None:
+    user = db.session.get(User, payload["user_id"])
+    booking = db.session.get(Booking, payload["booking_id"])
+    if user is None or booking is None:
+        return
+    mail = compose(user, payload["template"], booking)
+    if mail is not None:
+        deliver(mail)
+
+
+def queue_message_mail(booking_id: int, recipient_id: int, now: datetime | None = None) -> None:
+    """Queue the batched 'new messages' mail: at most one per thread and recipient per 10 minutes."""
+    now = now or clock.now()
+    prefix = f"messages:{booking_id}:{recipient_id}:"
+    last = db.session.scalars(
+        sa.select(Effect).where(Effect.kind == "mail", Effect.dedupe_key.startswith(prefix))
+        .order_by(Effect.due_at.desc()).limit(1)
+    ).first()
+    if last is not None and last.done_at is None:
+        return  # the mail already waiting will carry this message too
+    due_at = now + MESSAGE_MAIL_DELAY
+    if last is not None and last.due_at + MESSAGE_MAIL_SPACING > due_at:
+        due_at = last.due_at + MESSAGE_MAIL_SPACING
+    queue_mail(recipient_id, "messages", booking_id, due_at=due_at, dedupe_key=f"{prefix}{int(due_at.timestamp())}")
+
+
+@sweep_step("reminders")
+def queue_reminders(now: datetime) -> int:
+    """Queue the 24-hour and 1-hour reminders of confirmed lessons (once each, for both parties)."""
+    rows = db.session.execute(
+        sa.select(Booking.id, Booking.student_id, Booking.instructor_id, Booking.starts_at).where(
+            Booking.status == "confirmed", Booking.starts_at > now, Booking.starts_at <= now + timedelta(hours=24)
+        )
+    ).all()
+    queued = 0
+    for row in rows:
+        left = row.starts_at - now
+        template = "reminder_1h" if left <= timedelta(hours=1) else "reminder_24h"
+        if template == "reminder_24h" and left <= timedelta(hours=2):
+            continue  # the 1-hour reminder is close; one mail is enough
+        for user_id in (row.student_id, row.instructor_id):
+            key = f"{template}:{row.id}:{user_id}:{int(row.starts_at.timestamp())}"
+            if db.session.scalar(sa.select(Effect.id).where(Effect.dedupe_key == key)) is None:
+                queue_mail(user_id, template, row.id, dedupe_key=key)
+                queued += 1
+    db.session.commit()
+    return queued

@@ -1,0 +1,211 @@
+"""Mail: SMTP and outbox delivery, invitations, preferences, batching of messages, reminders, the calendar feed."""
+
+from __future__ import annotations
+
+import email
+import socket
+from datetime import timedelta
+from email.message import Message as EmailMessage
+from email.policy import default as default_policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from icalendar import Calendar
+
+from booking_app.extensions import db
+from booking_app.models import Booking, BookingChange, Effect, Message, MessageRead
+from booking_app.services import effects, mail
+from booking_app.services.maintenance import sweep
+from tests.conftest import count, utc
+
+
+class Inbox:
+    """An SMTP handler keeping what arrives."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def inbox(app):
+    handler = Inbox()
+    port = _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_TLS="none", SMTP_FROM="Studio <studio@example.test>")
+    yield handler
+    controller.stop()
+
+
+NOW = utc(2027, 3, 10, 12, 0)
+
+
+@pytest.fixture
+def lesson(app, users):
+    """A confirmed lesson: New York instructor, Berlin student, across New York's DST change (14 Mar 2027)."""
+    app.config["FROZEN_NOW"] = NOW
+    teacher = users.make("instructor", name="Maria Alvarez", timezone="America/New_York")
+    student = users.make("student", name="Sam Lee", timezone="Europe/Berlin")
+    booking = Booking(
+        instructor_id=teacher.id, student_id=student.id, starts_at=utc(2027, 3, 16, 18, 0), ends_at=utc(2027, 3, 16, 19, 0),
+        status="confirmed", notes="<b>bring shoes</b>", created_at=NOW - timedelta(hours=3), expires_at=NOW + timedelta(hours=1),
+    )
+    db.session.add(booking)
+    db.session.flush()
+    db.session.add(BookingChange(booking_id=booking.id, actor_id=student.id, to_status="pending", at=NOW - timedelta(hours=3)))
+    db.session.add(BookingChange(booking_id=booking.id, actor_id=teacher.id, from_status="pending", to_status="confirmed", at=NOW))
+    db.session.commit()
+    return booking
+
+
+def _queue(user_id: int, template: str, booking_id: int) -> None:
+    mail.queue_mail(user_id, template, booking_id)
+    db.session.commit()
+
+
+def test_a_confirmation_arrives_by_smtp_with_local_times_and_an_invitation(app, inbox, lesson):
+    _queue(lesson.student_id, "booking_confirmed", lesson.id)
+    assert effects.run_due(NOW) == 1
+    [received] = inbox.messages
+    assert received["To"] == "Sam Lee <student2@example.test>"
+    # 18:00 UTC on 16 Mar 2027 is 19:00 in Berlin (CET) — New York is already on EDT then.
+    assert received["Subject"] == "Confirmed: your lesson with Maria Alvarez on Tue 16 Mar, 7:00 PM CET"
+    text = received.get_body(("plain",)).get_content()
+    assert "Tue 16 Mar, 7:00 PM CET – Tue 16 Mar, 8:00 PM CET" in text
+    assert "/bookings/%d" % lesson.id in text
+    html = received.get_body(("html",)).get_content()
+    assert "Open the booking" in html
+    [attachment] = [part for part in received.iter_attachments() if part.get_content_type() == "text/calendar"]
+    calendar = Calendar.from_ical(attachment.get_content())
+    assert calendar["METHOD"] == "REQUEST"
+    [event] = calendar.walk("VEVENT")
+    assert event.decoded("DTSTART") == lesson.starts_at
+    assert event.decoded("DTEND") == lesson.ends_at
+    assert str(event["UID"]) == f"booking-{lesson.id}@booking-app"
+
+
+def test_a_cancellation_carries_a_cancel_with_the_same_uid_and_a_higher_sequence(app, inbox, lesson):
+    _queue(lesson.student_id, "booking_confirmed", lesson.id)
+    effects.run_due(NOW)
+    lesson.status = "cancelled"
+    db.session.add(BookingChange(booking_id=lesson.id, actor_id=lesson.instructor_id, from_status="confirmed", to_status="cancelled", at=NOW))
+    db.session.commit()
+    _queue(lesson.student_id, "booking_cancelled", lesson.id)
+    effects.run_due(NOW)
+    first, second = (
+        Calendar.from_ical(next(m.iter_attachments()).get_content()).walk("VEVENT")[0] for m in inbox.messages
+    )
+    assert second["UID"] == first["UID"]
+    assert int(second["SEQUENCE"]) > int(first["SEQUENCE"])
+    assert str(second["STATUS"]) == "CANCELLED"
+
+
+def test_the_html_part_escapes_what_people_typed(app, inbox, lesson):
+    _queue(lesson.instructor_id, "request_received", lesson.id)
+    effects.run_due(NOW)
+    html = inbox.messages[0].get_body(("html",)).get_content()
+    assert "&lt;b&gt;bring shoes&lt;/b&gt;" in html
+    assert "<b>bring shoes</b>" not in html
+
+
+def test_a_mail_is_sent_once_even_if_its_job_runs_twice(app, inbox, lesson):
+    _queue(lesson.student_id, "booking_confirmed", lesson.id)
+    effect_id = db.session.query(Effect.id).scalar()
+    assert effects.run_effect(effect_id, NOW) is True
+    assert effects.run_effect(effect_id, NOW) is False
+    assert len(inbox.messages) == 1
+
+
+def test_without_smtp_mails_are_written_to_the_outbox(app, lesson, tmp_path):
+    app.config.update(SMTP_HOST=None, OUTBOX_DIR=str(tmp_path / "outbox"))
+    _queue(lesson.student_id, "booking_confirmed", lesson.id)
+    effects.run_due(NOW)
+    [path] = list((tmp_path / "outbox").iterdir())
+    saved = email.message_from_bytes(path.read_bytes(), policy=default_policy)
+    assert saved["Subject"].startswith("Confirmed: your lesson with Maria Alvarez")
+
+
+def test_a_user_who_switched_a_kind_off_gets_no_such_mail(app, inbox, lesson):
+    student = lesson.student
+    mail.set_preferences(student, {"requests", "messages", "reminders"})
+    _queue(student.id, "booking_confirmed", lesson.id)
+    effects.run_due(NOW)
+    assert inbox.messages == []
+    assert student.email_opt_out == ["decisions"]
+
+
+def test_messages_are_batched_into_one_mail_per_thread_per_ten_minutes(app, inbox, lesson):
+    for minute, body in ((0, "First line"), (1, "Second line")):
+        db.session.add(Message(booking_id=lesson.id, sender_id=lesson.instructor_id, body=body, created_at=NOW + timedelta(minutes=minute)))
+        mail.queue_message_mail(lesson.id, lesson.student_id, now=NOW + timedelta(minutes=minute))
+        db.session.commit()
+    assert count(Effect, Effect.kind == "mail") == 1
+    assert effects.run_due(NOW + timedelta(minutes=1)) == 0  # not due yet: the batch waits a little
+    effects.run_due(NOW + timedelta(minutes=3))
+    [received] = inbox.messages
+    text = received.get_body(("plain",)).get_content()
+    assert '"First line"' in text and '"Second line"' in text
+    # A third line four minutes later waits until ten minutes after the first mail.
+    mail.queue_message_mail(lesson.id, lesson.student_id, now=NOW + timedelta(minutes=4))
+    db.session.commit()
+    later = db.session.query(Effect).order_by(Effect.id.desc()).first()
+    assert later.due_at == NOW + timedelta(minutes=12)
+
+
+def test_no_message_mail_when_the_thread_was_read_meanwhile(app, inbox, lesson):
+    msg = Message(booking_id=lesson.id, sender_id=lesson.instructor_id, body="See you", created_at=NOW)
+    db.session.add(msg)
+    db.session.flush()
+    mail.queue_message_mail(lesson.id, lesson.student_id, now=NOW)
+    db.session.add(MessageRead(user_id=lesson.student_id, booking_id=lesson.id, last_read_message_id=msg.id, read_at=NOW))
+    db.session.commit()
+    effects.run_due(NOW + timedelta(minutes=5))
+    assert inbox.messages == []
+
+
+def test_reminders_go_out_24_hours_and_1_hour_before_to_both_people_once(app, inbox, lesson):
+    app.config["FROZEN_NOW"] = lesson.starts_at - timedelta(hours=30)
+    assert sweep(app.config["FROZEN_NOW"])["reminders"] == 0
+    day_before = lesson.starts_at - timedelta(hours=23, minutes=59)
+    assert sweep(day_before)["reminders"] == 2
+    assert sweep(day_before + timedelta(minutes=1))["reminders"] == 0  # once only
+    hour_before = lesson.starts_at - timedelta(minutes=59)
+    assert sweep(hour_before)["reminders"] == 2
+    subjects = sorted(str(m["Subject"]).strip() for m in inbox.messages)
+    assert len(subjects) == 4
+    assert sum(s.startswith("Tomorrow:") for s in subjects) == 2
+    assert sum(s.startswith("In one hour:") for s in subjects) == 2
+    assert "at Tue 16 Mar, 2:00 PM EDT" in " ".join(subjects)  # the New York instructor's copy
+
+
+def test_the_calendar_feed_lists_pending_and_confirmed_lessons_and_can_be_revoked(app, client, auth, lesson):
+    pending = Booking(instructor_id=lesson.instructor_id, student_id=lesson.student_id, starts_at=utc(2027, 3, 18, 18, 0),
+                      ends_at=utc(2027, 3, 18, 19, 0), status="pending", created_at=NOW, expires_at=NOW + timedelta(hours=4))
+    declined = Booking(instructor_id=lesson.instructor_id, student_id=lesson.student_id, starts_at=utc(2027, 3, 19, 18, 0),
+                       ends_at=utc(2027, 3, 19, 19, 0), status="declined", created_at=NOW, expires_at=NOW + timedelta(hours=4))
+    db.session.add_all([pending, declined])
+    db.session.commit()
+    auth.login(lesson.instructor)
+    client.post("/profile/feed", data={"action": "enable"})
+    token = lesson.instructor.feed_token
+    assert token and token in client.get("/profile").get_data(as_text=True)
+    response = client.get(f"/calendar/{token}.ics")
+    assert response.mimetype == "text/calendar"
+    events = Calendar.from_ical(response.data).walk("VEVENT")
+    by_start = {e.decoded("DTSTART"): e for e in events}
+    assert set(by_start) == {lesson.starts_at, pending.starts_at}
+    assert str(by_start[lesson.starts_at]["STATUS"]) == "CONFIRMED"
+    assert str(by_start[pending.starts_at]["STATUS"]) == "TENTATIVE"
+    assert "Sam Lee" in str(by_start[lesson.starts_at]["SUMMARY"])  # the instructor sees the student's name
+    client.post("/profile/feed", data={"action": "revoke"})
+    assert client.get(f"/calendar/{token}.ics").status_code == 404
