@@ -209,3 +209,16 @@ def test_the_calendar_feed_lists_pending_and_confirmed_lessons_and_can_be_revoke
     assert "Sam Lee" in str(by_start[lesson.starts_at]["SUMMARY"])  # the instructor sees the student's name
     client.post("/profile/feed", data={"action": "revoke"})
     assert client.get(f"/calendar/{token}.ics").status_code == 404
+
+
+def test_the_feed_imports_into_an_independent_ical_parser(app, client, auth, lesson):
+    import ics  # the ics.py project: a separate RFC 5545 parser, not the library that wrote the feed
+
+    auth.login(lesson.student)
+    client.post("/profile/feed", data={"action": "enable"})
+    text = client.get(f"/calendar/{lesson.student.feed_token}.ics").get_data(as_text=True)
+    [event] = ics.Calendar(text).events
+    assert event.begin.datetime == lesson.starts_at
+    assert event.end.datetime == lesson.ends_at
+    assert event.name == "Lesson with Maria Alvarez"  # the student sees the instructor's name
+    assert event.status == "CONFIRMED"
