@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -24,6 +25,7 @@ PREFIX = "ev:"
 SEQUENCE_KEY = "ev:seq"
 BACKLOG = 200  # events kept per channel for Last-Event-ID catch-up
 BACKLOG_TTL = 24 * 3600
+SUBSCRIBE_WAIT_SECONDS = 2.0
 
 bp = Blueprint("realtime", __name__)
 
@@ -92,6 +94,8 @@ class Hub:
         self._lock = threading.Lock()
         self._listeners: dict[str, set[queue.Queue[str]]] = {}
         self._thread: threading.Thread | None = None
+        self._pubsub: redis.client.PubSub | None = None
+        self._closed = False
         self.connected = threading.Event()
 
     def subscribe(self, channels: Iterable[str]) -> queue.Queue[str]:
@@ -115,16 +119,27 @@ class Hub:
         with self._lock:
             return len({id(q) for qs in self._listeners.values() for q in qs})
 
+    def close(self) -> None:
+        """Stop listening (streams still open get nothing more); used at shutdown and by tests."""
+        self._closed = True
+        self.connected.clear()
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                self._pubsub.close()
+
     def _run(self) -> None:
         backoff = 0.5
-        while True:
+        while not self._closed:
             try:
                 client = redis.Redis.from_url(self.redis_url, socket_connect_timeout=2, health_check_interval=15)
-                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                pubsub = self._pubsub = client.pubsub()
                 pubsub.psubscribe(PREFIX + "*")
-                self.connected.set()
-                backoff = 0.5
                 for message in pubsub.listen():
+                    if message.get("type") == "psubscribe":
+                        # Redis confirmed the subscription: from now on no published event is missed.
+                        self.connected.set()
+                        backoff = 0.5
+                        continue
                     if message.get("type") != "pmessage":
                         continue
                     channel = message["channel"].decode()[len(PREFIX):]
@@ -132,12 +147,14 @@ class Hub:
                     with self._lock:
                         targets = list(self._listeners.get(channel, ()))
                     for q in targets:
-                        try:
+                        # A stalled client misses events here; it catches up by Last-Event-ID on reconnect.
+                        with contextlib.suppress(queue.Full):
                             q.put_nowait(payload)
-                        except queue.Full:
-                            pass  # a stalled client; it catches up by Last-Event-ID on reconnect
-            except redis.RedisError as exc:
+            except (redis.RedisError, OSError, ValueError, AttributeError) as exc:
+                # (closing the pubsub from another thread surfaces as one of these)
                 self.connected.clear()
+                if self._closed:
+                    return
                 log.warning("live hub lost Redis (%s); retrying in %.1fs", exc, backoff)
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 10)
@@ -155,7 +172,7 @@ def _backlog(client: redis.Redis, channels: Iterable[str], last_id: int) -> list
     try:
         for channel in channels:
             for raw in client.lrange(f"{PREFIX}log:{channel}", 0, BACKLOG - 1):
-                payload = raw.decode()
+                payload = raw.decode() if isinstance(raw, bytes) else str(raw)
                 event_id = json.loads(payload)["id"]
                 if event_id > last_id:
                     events[event_id] = payload
@@ -192,6 +209,8 @@ def events() -> Response:
     heartbeat = float(current_app.config.get("SSE_HEARTBEAT_SECONDS", 15))
     hub = _hub()
     q = hub.subscribe(channels)
+    # The ping promises a live stream: wait (briefly) for the process's subscription to be confirmed.
+    hub.connected.wait(timeout=SUBSCRIBE_WAIT_SECONDS)
     backlog = _backlog(client, channels, last_id) if last_id is not None else []
     # Streams live for minutes: give the database connection back before streaming.
     db.session.remove()

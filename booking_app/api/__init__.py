@@ -108,7 +108,8 @@ def init_api(app: Flask) -> None:
             "info": {"description": "Private lesson booking. Instants are ISO 8601 UTC with Z."},
         },
     )
-    api = BookingApi(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)})
+    plugin = MarshmallowPlugin(schema_name_resolver=schema_name)  # type: ignore[arg-type]  # None = inline
+    api = BookingApi(app, spec_kwargs={"marshmallow_plugin": plugin})
     for bp in [core_bp, *_feature_blueprints()]:
         csrf.exempt(bp)
         api.register_blueprint(bp)

@@ -60,7 +60,7 @@ def _forget(session: Session, _previous: Any) -> None:
 def run_effect(effect_id: int, now: datetime | None = None) -> bool:
     """Claim and carry out one effect; return True if it ran now (False: done, not due, or claimed elsewhere)."""
     now = now or utcnow()
-    claimed = db.session.execute(
+    result: sa.CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
         sa.update(Effect)
         .where(
             Effect.id == effect_id,
@@ -70,7 +70,8 @@ def run_effect(effect_id: int, now: datetime | None = None) -> bool:
             sa.or_(Effect.claimed_at.is_(None), Effect.claimed_at < now - CLAIM_TIMEOUT),
         )
         .values(claimed_at=now, attempts=Effect.attempts + 1)
-    ).rowcount
+    )
+    claimed = result.rowcount
     db.session.commit()
     if not claimed:
         return False

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from ..domain.timeutil import is_valid_timezone
 from ..extensions import db
 from ..models import ApiToken, InstructorSettings, Role, User, utcnow
+from ..realtime import publish, user_channel
 from . import ServiceError
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -78,6 +79,7 @@ def update_profile(user: User, *, name: str, timezone: str) -> User:
     _check_fields(user.email, name, None, timezone)
     user.name = name.strip()
     user.timezone = timezone
+    publish([user_channel(user.id)], "profile.updated", {"name": user.name, "timezone": timezone})
     db.session.commit()
     return user
 
