@@ -1,0 +1,166 @@
+"""Booking API: request a lesson, list and read bookings, confirm, decline and cancel them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from ..domain.bookings import Status
+from ..extensions import limiter
+from ..models import Booking
+from ..services import ServiceError, clock
+from ..services import bookings as service
+from . import require_user
+from .schemas import ErrorSchema, UtcDateTime
+
+bp = Blueprint("api_booking", __name__, url_prefix="/api", description="Bookings")
+
+
+class BookingRequestSchema(Schema):
+    instructor_id = fields.Integer(required=True, strict=True)
+    start = fields.AwareDateTime(required=True, default_timezone=UTC, metadata={"description": "UTC instant, e.g. 2026-02-05T14:00:00Z"})
+    lesson_minutes = fields.Integer(load_default=None, strict=True, metadata={"description": "When the instructor offers several lengths at that start"})
+    notes = fields.String(load_default="", validate=validate.Length(max=service.MAX_NOTES))
+
+
+class BookingReasonSchema(Schema):
+    reason = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class BookingQuerySchema(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in Status]))
+    from_ = fields.String(load_default=None, data_key="from", metadata={"description": "Date YYYY-MM-DD (UTC) or instant; bookings starting at or after it"})
+    to = fields.String(load_default=None, metadata={"description": "Date YYYY-MM-DD (UTC, exclusive) or instant; bookings starting before it"})
+
+
+class BookingHistorySchema(Schema):
+    at = UtcDateTime()
+    actor_id = fields.Integer(allow_none=True)
+    from_status = fields.String(allow_none=True, data_key="from")
+    to_status = fields.String(data_key="to")
+    note = fields.String()
+
+
+class BookingSchema(Schema):
+    id = fields.Integer()
+    instructor_id = fields.Integer()
+    student_id = fields.Integer()
+    start = UtcDateTime()
+    end = UtcDateTime()
+    lesson_minutes = fields.Integer()
+    status = fields.String(metadata={"description": "Effective status: a pending request past its expiry reads as expired"})
+    notes = fields.String()
+    status_reason = fields.String()
+    reschedule_of_id = fields.Integer(allow_none=True)
+    created_at = UtcDateTime()
+    expires_at = UtcDateTime()
+    history = fields.List(fields.Nested(BookingHistorySchema))
+
+
+class BookingListSchema(Schema):
+    bookings = fields.List(fields.Nested(BookingSchema))
+
+
+def booking_data(booking: Booking, now: datetime | None = None) -> dict[str, Any]:
+    """Return the spec's booking shape with its effective status."""
+    return {
+        "id": booking.id,
+        "instructor_id": booking.instructor_id,
+        "student_id": booking.student_id,
+        "start": booking.starts_at,
+        "end": booking.ends_at,
+        "lesson_minutes": booking.lesson_minutes,
+        "status": service.status_of(booking, now).value,
+        "notes": booking.notes,
+        "status_reason": booking.status_reason,
+        "reschedule_of_id": booking.reschedule_of_id,
+        "created_at": booking.created_at,
+        "expires_at": booking.expires_at,
+        "history": [
+            {"at": h.at, "actor_id": h.actor_id, "from_status": h.from_status, "to_status": h.to_status, "note": h.note}
+            for h in booking.history
+        ],
+    }
+
+
+def _instant(raw: str | None, name: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        if len(raw) == 10:
+            return datetime.combine(date.fromisoformat(raw), time(0), tzinfo=UTC)
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ServiceError(f"Give '{name}' as a date (YYYY-MM-DD) or an ISO 8601 instant.", "invalid", 422) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@bp.route("/bookings")
+class Bookings(MethodView):
+    @bp.arguments(BookingQuerySchema, location="query")
+    @bp.response(200, BookingListSchema)
+    def get(self, query: dict[str, Any]):  # type: ignore[no-untyped-def]
+        """List the bookings you may see (your own; the owner sees all), by start time."""
+        user = require_user()
+        now = clock.now()
+        rows = service.list_for(
+            user,
+            status=Status(query["status"]) if query.get("status") else None,
+            starts_from=_instant(query.get("from_"), "from"),
+            starts_before=_instant(query.get("to"), "to"),
+            now=now,
+        )
+        return {"bookings": [booking_data(b, now) for b in rows]}
+
+    @bp.arguments(BookingRequestSchema)
+    @bp.response(201, BookingSchema)
+    @bp.alt_response(200, schema=BookingSchema, description="The same request was already made; the existing booking")
+    @bp.alt_response(409, schema=ErrorSchema, description="The slot was taken, or you have another session then")
+    @bp.alt_response(422, schema=ErrorSchema, description="Not an open slot (past, too soon, beyond the horizon, ...)")
+    @limiter.limit("30/minute")
+    def post(self, data: dict[str, Any]):  # type: ignore[no-untyped-def]
+        """Request an open slot; the booking is created pending and holds the slot."""
+        user = require_user()
+        result = service.request_booking(
+            user, data["instructor_id"], data["start"], data.get("lesson_minutes"), data.get("notes", "")
+        )
+        return booking_data(result.booking), 201 if result.created else 200
+
+
+@bp.route("/bookings/<int:booking_id>")
+class BookingItem(MethodView):
+    @bp.response(200, BookingSchema)
+    @bp.alt_response(404, schema=ErrorSchema)
+    def get(self, booking_id: int):  # type: ignore[no-untyped-def]
+        """Return one booking with its history."""
+        return booking_data(service.get_for(require_user(), booking_id))
+
+
+@bp.route("/bookings/<int:booking_id>/confirm", methods=["POST"])
+@bp.response(200, BookingSchema)
+@bp.alt_response(409, schema=ErrorSchema)
+def confirm(booking_id: int):  # type: ignore[no-untyped-def]
+    """Confirm a pending request (the booking's instructor or the owner)."""
+    return booking_data(service.confirm(require_user(), booking_id))
+
+
+@bp.route("/bookings/<int:booking_id>/decline", methods=["POST"])
+@bp.arguments(BookingReasonSchema)
+@bp.response(200, BookingSchema)
+@bp.alt_response(409, schema=ErrorSchema)
+def decline(data: dict[str, Any], booking_id: int):  # type: ignore[no-untyped-def]
+    """Decline a pending request with an optional reason (the booking's instructor or the owner)."""
+    return booking_data(service.decline(require_user(), booking_id, data.get("reason", "")))
+
+
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
+@bp.arguments(BookingReasonSchema)
+@bp.response(200, BookingSchema)
+@bp.alt_response(409, schema=ErrorSchema)
+def cancel(data: dict[str, Any], booking_id: int):  # type: ignore[no-untyped-def]
+    """Withdraw a request, or cancel a lesson as the cancellation policy allows."""
+    return booking_data(service.cancel(require_user(), booking_id, data.get("reason", "")))

@@ -1,0 +1,1 @@
+"""Book-a-lesson pages, the booking page and the student's and instructor's booking list."""

@@ -1,0 +1,71 @@
+"""In-app notifications: written inside the caller's transaction and announced live after commit."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Notification, User
+from ..realtime import publish, user_channel
+from . import clock
+
+
+def notify(user_id: int, kind: str, text: str, *, booking_id: int | None = None) -> Notification:
+    """Add a notification for a user to the current transaction (the caller commits)."""
+    note = Notification(user_id=user_id, kind=kind, text=text[:500], booking_id=booking_id, created_at=clock.now())
+    db.session.add(note)
+    db.session.flush()
+    publish(
+        [user_channel(user_id)],
+        "notification.created",
+        {"id": note.id, "kind": kind, "text": note.text, "booking_id": booking_id},
+    )
+    return note
+
+
+def unread_count(user: User) -> int:
+    """Return how many of the user's notifications are unread."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Notification).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None)
+        )
+    ) or 0
+
+
+def recent(user: User, limit: int = 20) -> list[Notification]:
+    """Return the user's newest notifications, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Notification)
+            .where(Notification.user_id == user.id)
+            .order_by(Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def mark_all_read(user: User) -> int:
+    """Mark every unread notification of the user read; return how many changed."""
+    result = cast(
+        "sa.CursorResult[Any]",
+        db.session.execute(
+            sa.update(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+            .values(read_at=clock.now())
+        ),
+    )
+    db.session.commit()
+    return int(result.rowcount or 0)
+
+
+def mark_read(user: User, notification_id: int) -> Notification | None:
+    """Mark one of the user's notifications read and return it; None when it is not theirs."""
+    note = db.session.get(Notification, notification_id)
+    if note is None or note.user_id != user.id:
+        return None
+    if note.read_at is None:
+        note.read_at = clock.now()
+    db.session.commit()
+    return note

@@ -1,0 +1,228 @@
+"""The book page, the confirm step, the booking page with its actions, calendar export and "My bookings"."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+from datetime import timedelta
+
+import pytest
+
+from booking_app.extensions import db
+from booking_app.models import Booking
+from booking_app.services import bookings as service
+from tests.booking_helpers import NOW, at, one_time, open_hours
+from tests.conftest import count
+
+pytestmark = pytest.mark.app_config(FROZEN_NOW=NOW)
+
+
+@pytest.fixture
+def maria(users):  # type: ignore[no-untyped-def]
+    instructor = users.make("instructor", name="Maria Lopez", timezone="UTC")
+    open_hours(instructor)
+    return instructor
+
+
+@pytest.fixture
+def sam(users):  # type: ignore[no-untyped-def]
+    return users.make("student", name="Sam Student", timezone="UTC")
+
+
+def test_anyone_can_browse_the_book_page_with_instructor_pills_and_a_month(client, maria):
+    page = client.get("/book").get_data(as_text=True)
+    assert "All instructors" in page and "Maria Lopez" in page
+    assert "February 2026" in page
+    assert 'href="/book/%d"' % maria.id in page
+
+
+def test_an_anonymous_visitor_choosing_a_slot_is_sent_to_sign_in_and_back_to_that_slot(client, maria):
+    page = client.get(f"/book/{maria.id}?date=2026-02-05").get_data(as_text=True)
+    links = re.findall(r'class="btn btn-outline-primary slot" href="([^"]+)"', page)
+    assert links and all(link.startswith("/login?next=") for link in links)
+    target = parse_qs(urlsplit(links[0].replace("&amp;", "&")).query)["next"][0]
+    assert target == f"/book/confirm?instructor={maria.id}&start=2026-02-05T09:00:00Z"
+
+
+def test_the_shareable_link_preselects_the_instructor_and_lists_the_days_slots(client, maria):
+    page = client.get(f"/book/{maria.id}?date=2026-02-05").get_data(as_text=True)
+    assert 'aria-current="page"' in page
+    assert "Thursday 5 February" in page
+    assert "9:00 AM" in page and "4:00 PM" in page
+    assert "Times in UTC" in page
+
+
+def test_month_navigation_stops_at_the_current_month_and_the_horizon(client, maria):
+    page = client.get(f"/book/{maria.id}").get_data(as_text=True)
+    assert "Previous month (not available)" in page
+    assert "Next month (beyond the booking horizon)" in page
+    # asking for a month past the horizon shows the last bookable month
+    assert "February 2026" in client.get(f"/book/{maria.id}?month=2026-05").get_data(as_text=True)
+
+
+@pytest.mark.app_config(FROZEN_NOW=NOW)
+def test_the_next_month_opens_when_the_horizon_is_end_of_next_month(client, maria):
+    from booking_app.services.studio import get_studio
+
+    get_studio().horizon = "end_of_next_month"
+    db.session.commit()
+    page = client.get(f"/book/{maria.id}").get_data(as_text=True)
+    assert "?month=2026-03" in page
+    assert "March 2026" in client.get(f"/book/{maria.id}?month=2026-03").get_data(as_text=True)
+
+
+def test_times_can_be_shown_in_the_instructors_timezone(client, users):
+    tokyo = users.make("instructor", name="Kenji Sato", timezone="Asia/Tokyo")
+    open_hours(tokyo)
+    mine = client.get(f"/book/{tokyo.id}?date=2026-02-05").get_data(as_text=True)
+    theirs = client.get(f"/book/{tokyo.id}?date=2026-02-05&tz=instructor").get_data(as_text=True)
+    assert "Times in UTC" in mine and "12:00 AM" in mine  # 09:00 Tokyo
+    assert "Times in Asia/Tokyo" in theirs and "9:00 AM" in theirs
+
+
+def test_a_length_filter_appears_when_several_lesson_lengths_are_offered(client, maria):
+    one_time(maria, 5, __import__("datetime").time(18), __import__("datetime").time(19), 30)
+    page = client.get(f"/book/{maria.id}?date=2026-02-05").get_data(as_text=True)
+    assert "Any length" in page and "30 min</a>" in page
+    only30 = client.get(f"/book/{maria.id}?date=2026-02-05&length=30").get_data(as_text=True)
+    assert "6:00 PM" in only30 and "9:00 AM" not in only30
+
+
+def test_the_partial_returns_only_the_calendar_fragment(client, maria):
+    fragment = client.get(f"/book/{maria.id}?date=2026-02-05&partial=1").get_data(as_text=True)
+    assert "<html" not in fragment and "month-heading" in fragment
+
+
+def test_the_confirm_page_asks_the_question_and_creates_a_pending_request(client, auth, maria, sam):
+    auth.login(sam)
+    url = f"/book/confirm?instructor={maria.id}&start=2026-02-05T14:00:00Z"
+    page = client.get(url).get_data(as_text=True)
+    assert "Request a lesson with Maria on Thu 5 Feb at 2:00 PM?" in page
+    response = client.post(url, data={"instructor": maria.id, "start": "2026-02-05T14:00:00Z", "notes": "Hi"})
+    booking = db.session.query(Booking).one()
+    assert response.status_code == 302 and response.location == f"/bookings/{booking.id}"
+    assert (booking.status, booking.notes, booking.starts_at) == ("pending", "Hi", at(5, 14))
+    # the slot is gone for everyone
+    assert ">2:00 PM<" not in client.get(f"/book/{maria.id}?date=2026-02-05").get_data(as_text=True)
+    assert ">3:00 PM<" in client.get(f"/book/{maria.id}?date=2026-02-05").get_data(as_text=True)
+
+
+def test_the_dialog_post_answers_json_201_then_200_for_a_repeat_and_409_for_someone_else(client, auth, maria, sam, users):
+    auth.login(sam)
+    form = {"instructor": maria.id, "start": "2026-02-05T14:00:00Z"}
+    headers = {"Accept": "application/json"}
+    first = client.post("/book/confirm", data=form, headers=headers)
+    assert first.status_code == 201 and first.json["url"].startswith("/bookings/")
+    assert client.post("/book/confirm", data=form, headers=headers).status_code == 200
+    auth.logout()
+    auth.login(users.make("student"))
+    taken = client.post("/book/confirm", data=form, headers=headers)
+    assert taken.status_code == 409
+    assert taken.json["error"]["message"] == "This time is no longer available. Select another."
+    assert count(Booking) == 1
+
+
+def test_without_javascript_a_taken_slot_shows_the_sentence_on_the_confirm_page(client, auth, maria, sam, users):
+    service.request_booking(users.make("student"), maria.id, at(5, 14), now=NOW)
+    auth.login(sam)
+    response = client.post("/book/confirm", data={"instructor": maria.id, "start": "2026-02-05T14:00:00Z"})
+    assert response.status_code == 409
+    assert "This time is no longer available. Select another." in response.get_data(as_text=True)
+
+
+def test_the_booking_page_is_not_found_for_anyone_but_its_people(client, auth, maria, sam, users):
+    booking = service.request_booking(sam, maria.id, at(5, 14), now=NOW).booking
+    auth.login(users.make("student"))
+    assert client.get(f"/bookings/{booking.id}").status_code == 404
+    assert client.get(f"/bookings/{booking.id}.ics").status_code == 404
+
+
+def test_the_instructor_confirms_from_the_booking_page_and_history_shows_who(client, auth, maria, sam):
+    booking = service.request_booking(sam, maria.id, at(5, 14), notes="Bring music", now=NOW).booking
+    auth.login(maria)
+    page = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
+    assert "Pending" in page and "Bring music" in page and "Sam Student" in page
+    assert f'action="/bookings/{booking.id}/confirm"' in page and "Decline" in page
+    assert client.post(f"/bookings/{booking.id}/confirm").status_code == 302
+    page = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
+    assert "Confirmed" in page and "pending → confirmed" in page and "Lesson confirmed." in page
+
+
+def test_the_student_sees_the_policy_sentence_inside_the_cancellation_window(app, client, auth, maria, sam):
+    booking = service.request_booking(sam, maria.id, at(3, 9), now=NOW).booking
+    service.confirm(maria, booking.id, now=NOW)
+    app.config["FROZEN_NOW"] = at(2, 12)
+    auth.login(sam)
+    page = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
+    assert "Cannot cancel within 24 hours of start time. Contact your instructor." in page
+    assert "Cancel lesson" not in page and "Ask to move" not in page
+
+
+def test_the_student_withdraws_a_request_with_a_reason(client, auth, maria, sam):
+    booking = service.request_booking(sam, maria.id, at(5, 14), now=NOW).booking
+    auth.login(sam)
+    client.post(f"/bookings/{booking.id}/cancel", data={"reason": "Plans changed"})
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == "cancelled"
+    assert "Request withdrawn" in client.get(f"/bookings/{booking.id}").get_data(as_text=True)
+
+
+def test_an_overdue_request_reads_as_expired_on_the_booking_page(app, client, auth, maria, sam):
+    booking = service.request_booking(sam, maria.id, at(5, 14), now=NOW).booking
+    app.config["FROZEN_NOW"] = NOW + timedelta(hours=4)
+    auth.login(maria)
+    page = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
+    assert 'data-status="expired"' in page and "/confirm" not in page
+
+
+def test_the_calendar_file_has_a_stable_uid_and_the_lesson_times(client, auth, maria, sam):
+    booking = service.request_booking(sam, maria.id, at(5, 14), now=NOW).booking
+    auth.login(sam)
+    first = client.get(f"/bookings/{booking.id}.ics")
+    second = client.get(f"/bookings/{booking.id}.ics").get_data(as_text=True)
+    body = first.get_data(as_text=True)
+    assert first.mimetype == "text/calendar"
+    assert f"UID:booking-{booking.id}@booking-app" in body and f"UID:booking-{booking.id}@booking-app" in second
+    assert "DTSTART:20260205T140000Z" in body and "DTEND:20260205T150000Z" in body
+    page = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
+    assert "calendar.google.com" in page and "outlook.live.com" in page
+
+
+def test_my_bookings_lists_requests_to_answer_first_for_the_instructor(client, auth, maria, sam):
+    pending = service.request_booking(sam, maria.id, at(5, 14), now=NOW).booking
+    auth.login(maria)
+    page = client.get("/bookings").get_data(as_text=True)
+    assert page.index("Requests awaiting your answer") < page.index("Upcoming")
+    assert f'action="/bookings/{pending.id}/confirm"' in page and "Accept" in page
+    response = client.post(f"/bookings/{pending.id}/decline", data={"reason": "Away", "next": "mine"})
+    assert response.location == "/bookings"
+
+
+def test_the_student_asks_to_move_a_lesson_through_the_book_page(client, auth, maria, sam):
+    booking = service.request_booking(sam, maria.id, at(10, 14), now=NOW).booking
+    service.confirm(maria, booking.id, now=NOW)
+    auth.login(sam)
+    response = client.get(f"/bookings/{booking.id}/reschedule")
+    assert response.location == f"/book/{maria.id}?reschedule={booking.id}"
+    page = client.get(response.location + "&date=2026-02-11").get_data(as_text=True)
+    assert "Move your lesson with Maria to Wed 11 Feb at 9:00 AM?" in page
+    client.post("/book/confirm", data={"instructor": maria.id, "start": "2026-02-11T09:00:00Z", "reschedule": booking.id})
+    moved = db.session.query(Booking).filter(Booking.reschedule_of_id == booking.id).one()
+    assert moved.status == "pending"
+
+
+def test_the_instructor_moves_a_lesson_from_the_booking_page(client, auth, maria, sam):
+    booking = service.request_booking(sam, maria.id, at(10, 14), now=NOW).booking
+    auth.login(maria)
+    client.post(f"/bookings/{booking.id}/move", data={"on": "2026-02-10", "at": "16:00"})
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).starts_at == at(10, 16)
+
+
+@pytest.mark.app_config(FROZEN_NOW=NOW, WTF_CSRF_ENABLED=True)
+def test_booking_forms_refuse_a_post_without_the_csrf_token(client, auth, maria, sam):
+    with client.session_transaction():
+        pass
+    response = client.post("/book/confirm", data={"instructor": maria.id, "start": "2026-02-05T14:00:00Z"})
+    assert response.status_code in (302, 400)
+    assert count(Booking) == 0
