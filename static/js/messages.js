@@ -1,0 +1,156 @@
+// Messages, live: open threads fill in as messages arrive, unread bookings glow, the banner follows the
+// newest unread message, and the thread form sends with fetch (keeping the text when a send fails).
+// Server HTML is escaped by Jinja; user text is never assembled into markup here.
+(function () {
+  "use strict";
+  var me = document.body.dataset.userId;
+  if (!me || !window.fetch) return;
+
+  function csrf() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+  function parse(html) { return new DOMParser().parseFromString(html, "text/html"); }
+  function getHtml(url) {
+    return fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } }).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.text();
+    });
+  }
+  function byBooking(id) { return document.querySelectorAll('[data-booking-id="' + String(id).replace(/\D/g, "") + '"]'); }
+  function setGlow(id, on) { byBooking(id).forEach(function (el) { el.classList.toggle("glow", on); }); }
+  function threadFor(id) { return document.querySelector('[data-thread-booking-id="' + String(id).replace(/\D/g, "") + '"]'); }
+
+  // --- threads -------------------------------------------------------------------------------------
+  function scrollToEnd(section) {
+    var box = section.querySelector(".thread-body");
+    if (box) box.scrollTop = box.scrollHeight;
+  }
+  function refreshThread(section) {
+    // Fetching the partial also marks the thread read, which clears the glow in the user's other tabs.
+    return getHtml(section.dataset.partialUrl).then(function (html) {
+      var fresh = parse(html).querySelector("[data-thread-list]");
+      var list = section.querySelector("[data-thread-list]");
+      if (!fresh || !list) return;
+      var known = {};
+      list.querySelectorAll("[data-message-id]").forEach(function (li) { known[li.dataset.messageId] = true; });
+      var added = 0;
+      Array.prototype.forEach.call(fresh.children, function (li) {
+        if (!li.dataset.messageId || known[li.dataset.messageId]) return;
+        var empty = list.querySelector("[data-thread-empty]");
+        if (empty) empty.remove();
+        var node = document.importNode(li, true);
+        node.classList.add("msg-new");
+        list.appendChild(node);
+        added += 1;
+      });
+      if (added) scrollToEnd(section);
+    }).catch(function () { /* the next event, reconnect or reload catches up */ });
+  }
+  function showError(form, text) {
+    var box = form.querySelector("[data-message-error]");
+    var area = form.querySelector("textarea");
+    if (box) { box.textContent = text; box.classList.toggle("d-none", !text); }
+    if (area) {
+      area.classList.toggle("is-invalid", !!text);
+      if (text) area.setAttribute("aria-invalid", "true"); else area.removeAttribute("aria-invalid");
+    }
+  }
+  function send(form) {
+    var area = form.querySelector("textarea");
+    var button = form.querySelector("[data-message-send]");
+    var section = form.closest("[data-thread-booking-id]");
+    if (!area.value.trim()) { showError(form, "Write a message before sending it."); area.focus(); return; }
+    if (button) button.disabled = true;
+    fetch(form.action, {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": csrf() }
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (data) { return { ok: r.ok, data: data }; });
+    }).then(function (res) {
+      if (!res.ok) {
+        showError(form, (res.data.error && res.data.error.message) || "Your message was not sent. Try again in a moment.");
+        return;
+      }
+      area.value = "";
+      showError(form, "");
+      if (section) return refreshThread(section);
+    }).catch(function () {
+      showError(form, "Your message was not sent because the connection failed. Check your connection and try again.");
+    }).then(function () {
+      if (button) button.disabled = false;
+      area.focus();
+    });
+  }
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (form.matches("[data-message-form]")) { e.preventDefault(); send(form); }
+    else if (form.matches("[data-banner-dismiss]")) { e.preventDefault(); dismiss(form); }
+  });
+  document.addEventListener("keydown", function (e) {
+    // Ctrl+Enter (Cmd+Enter on a Mac) sends from the message box.
+    if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey)) return;
+    var form = e.target.closest && e.target.closest("[data-message-form]");
+    if (form) { e.preventDefault(); send(form); }
+  });
+
+  // --- banner --------------------------------------------------------------------------------------
+  function bannerRegion() { return document.getElementById("message-banner"); }
+  function refreshBanner() {
+    var region = bannerRegion();
+    if (!region) return Promise.resolve();
+    var url = region.dataset.bannerUrl + "?next=" + encodeURIComponent(location.pathname + location.search);
+    return getHtml(url).then(function (html) {
+      var fresh = parse(html).getElementById("message-banner");
+      if (!fresh) return;
+      var incoming = fresh.querySelector("[data-banner-message-id]");
+      var current = region.querySelector("[data-banner-message-id]");
+      if (incoming && current && incoming.dataset.bannerMessageId === current.dataset.bannerMessageId) return;
+      region.replaceChildren.apply(region, Array.prototype.map.call(fresh.childNodes, function (n) {
+        return document.importNode(n, true);
+      }));
+    }).catch(function () { /* the next event, reconnect or reload catches up */ });
+  }
+  function dismiss(form) {
+    fetch(form.action, {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": csrf() }
+    }).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return refreshBanner();
+    }).catch(function () { form.submit(); });
+  }
+
+  // --- live events ---------------------------------------------------------------------------------
+  document.addEventListener("live:message.sent", function (e) {
+    var d = e.detail || {};
+    var section = threadFor(d.booking_id);
+    if (section) { refreshThread(section); return; }
+    if (String(d.sender_id) === me) return;
+    setGlow(d.booking_id, true);
+    refreshBanner();
+  });
+  document.addEventListener("live:message.read", function (e) {
+    var d = e.detail || {};
+    setGlow(d.booking_id, false);
+    var current = document.querySelector("[data-banner-booking-id]");
+    if (current && current.dataset.bannerBookingId === String(d.booking_id)) refreshBanner();
+  });
+  // After (re)connecting, catch up on anything sent while the stream was down.
+  document.addEventListener("live:open", function () {
+    document.querySelectorAll("[data-thread-booking-id]").forEach(function (s) { refreshThread(s); });
+    refreshBanner();
+    if (!document.querySelector("[data-booking-id]")) return;
+    fetch("/api/bookings/unread", { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data) return;
+        var unread = {};
+        data.bookings.forEach(function (b) { unread[b.booking_id] = true; });
+        document.querySelectorAll("[data-booking-id]").forEach(function (el) {
+          el.classList.toggle("glow", !!unread[el.dataset.bookingId]);
+        });
+      }).catch(function () { /* glows stay as rendered */ });
+  });
+  document.querySelectorAll("[data-thread-booking-id]").forEach(scrollToEnd);
+})();
