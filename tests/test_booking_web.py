@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlsplit
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -33,7 +33,7 @@ def test_anyone_can_browse_the_book_page_with_instructor_pills_and_a_month(clien
     page = client.get("/book").get_data(as_text=True)
     assert "All instructors" in page and "Maria Lopez" in page
     assert "February 2026" in page
-    assert 'href="/book/%d"' % maria.id in page
+    assert f'href="/book/{maria.id}"' in page
 
 
 def test_an_anonymous_visitor_choosing_a_slot_is_sent_to_sign_in_and_back_to_that_slot(client, maria):
