@@ -247,3 +247,18 @@ def test_base_pages_load_the_message_script_and_styles(client, auth, people):
     auth.login(maria)
     page = client.get("/").get_data(as_text=True)
     assert "/static/js/messages.js" in page and "/static/css/messages.css" in page
+
+
+def test_the_booking_page_shows_the_thread_marks_it_read_and_sends_back_to_itself(client, auth, booking, people):
+    maria, tom = people
+    svc.send_message(booking, maria, QUESTION)
+    auth.login(tom)
+    page = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
+    assert QUESTION in page
+    assert f'data-thread-booking-id="{booking.id}"' in page
+    assert "data-banner-message-id" not in page  # read before the banner rendered
+    assert svc.unread_counts(tom) == {}
+    form_next = f'name="next" value="/bookings/{booking.id}"'
+    assert form_next in page
+    sent = client.post(f"/bookings/{booking.id}/messages", data={"body": "Yes!", "next": f"/bookings/{booking.id}"})
+    assert sent.headers["Location"] == f"/bookings/{booking.id}#latest"
