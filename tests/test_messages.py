@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from booking_app.extensions import db
-from booking_app.models import Booking, BookingChange, Message, MessageRead
+from booking_app.models import Booking, BookingChange, Effect, Message, MessageRead
 from booking_app.services import ServiceError
 from booking_app.services import messages as svc
 
@@ -283,3 +283,14 @@ def test_marking_read_tells_only_the_readers_own_tabs(booking, people, redis_cli
     assert [e for e in events_for(redis_client, maria.id) if e["type"] == "message.read"] == []
     svc.mark_read(booking, tom)  # nothing new: no second event
     assert len([e for e in events_for(redis_client, tom.id) if e["type"] == "message.read"]) == 1
+
+
+def test_sending_queues_the_batched_mail_for_the_other_party_in_the_same_transaction(booking, people):
+    maria, tom = people
+    svc.send_message(booking, maria, "one")
+    svc.send_message(booking, maria, "two")
+    queued = db.session.scalars(sa.select(Effect).where(Effect.kind == "mail")).all()
+    assert [(e.payload["user_id"], e.payload["template"]) for e in queued] == [(tom.id, "messages")]
+    with pytest.raises(ServiceError):
+        svc.send_message(booking, tom, "")
+    assert count(Effect, Effect.kind == "mail") == 1

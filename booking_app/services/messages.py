@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import Booking, Message, MessageRead, User
 from . import ServiceError
 from .clock import now
+from .mail import queue_message_mail
 
 MAX_BODY = 2000
 PREVIEW_CHARS = 80
@@ -111,6 +112,9 @@ def send_message(booking: Booking, sender: User, body: str | None) -> Message:
             "lesson_starts_at": booking.starts_at.isoformat().replace("+00:00", "Z"),
         },
     )
+    # The "new messages" mail is batched (one per thread and recipient at a time), written in this transaction.
+    for uid in sorted(recipients - {sender.id}):
+        queue_message_mail(booking.id, uid, now=message.created_at)
     db.session.commit()
     return message
 
