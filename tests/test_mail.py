@@ -222,3 +222,50 @@ def test_the_feed_imports_into_an_independent_ical_parser(app, client, auth, les
     assert event.end.datetime == lesson.ends_at
     assert event.name == "Lesson with Maria Alvarez"  # the student sees the instructor's name
     assert event.status == "CONFIRMED"
+
+
+def test_a_request_confirm_remind_cancel_cycle_delivers_the_right_mails(app, inbox, users):
+    from booking_app.services import bookings
+    from tests.booking_helpers import NOW as MONDAY, at, open_hours
+
+    app.config["FROZEN_NOW"] = MONDAY
+    teacher = users.make("instructor", name="Maria Alvarez", timezone="America/New_York")
+    student = users.make("student", name="Sam Lee", timezone="Europe/London")
+    open_hours(teacher)  # 09:00–17:00 New York time, every day
+    start = at(5, 19)  # Thu 5 Feb 2026, 2:00 PM in New York, 7:00 PM in London
+    booking = bookings.request_booking(student, teacher.id, start, notes="Salsa basics").booking
+    bookings.confirm(teacher, booking.id)
+    effects.run_due(MONDAY)
+    sweep(start - timedelta(hours=23))  # the 24-hour reminders
+    bookings.cancel(teacher, booking.id, reason="Sick, sorry")
+    effects.run_due(start - timedelta(hours=22))
+
+    def mails_to(user):
+        return [(str(m["Subject"]).strip(), m) for m in inbox.messages if user.email in str(m["To"])]
+
+    assert [s for s, _ in mails_to(teacher)] == [
+        "New lesson request from Sam Lee for Thu 5 Feb, 2:00 PM EST",
+        "Tomorrow: your lesson with Sam Lee at Thu 5 Feb, 2:00 PM EST",
+    ]
+    student_mails = mails_to(student)
+    assert [s for s, _ in student_mails] == [
+        "Confirmed: your lesson with Maria Alvarez on Thu 5 Feb, 7:00 PM GMT",
+        "Tomorrow: your lesson with Maria Alvarez at Thu 5 Feb, 7:00 PM GMT",
+        "Cancelled: your lesson with Maria Alvarez on Thu 5 Feb, 7:00 PM GMT",
+    ]
+    methods = [
+        Calendar.from_ical(part.get_content())["METHOD"]
+        for _, m in student_mails for part in m.iter_attachments() if part.get_content_type() == "text/calendar"
+    ]
+    assert methods == ["REQUEST", "CANCEL"]
+    assert "Reason: Sick, sorry" in student_mails[-1][1].get_body(("plain",)).get_content()
+
+
+def test_a_sent_message_mails_the_other_party_only(app, inbox, lesson):
+    from booking_app.services.messages import send_message
+
+    send_message(lesson, lesson.instructor, "Bring water, the studio is warm.")
+    effects.run_due(NOW + timedelta(minutes=5))
+    [received] = inbox.messages
+    assert "Sam Lee" in str(received["To"])
+    assert "Bring water, the studio is warm." in received.get_body(("plain",)).get_content()

@@ -13,7 +13,8 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import Effect, utcnow
+from ..models import Effect
+from . import clock
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def handler(kind: str) -> Callable[[Callable[[dict[str, Any]], None]], Callable[
 
 def schedule(kind: str, payload: dict[str, Any], *, due_at: datetime | None = None, dedupe_key: str | None = None) -> Effect:
     """Add an effect to the current transaction; the worker is woken for it after commit."""
-    effect = Effect(kind=kind, payload=payload, due_at=due_at or utcnow(), dedupe_key=dedupe_key)
+    effect = Effect(kind=kind, payload=payload, due_at=due_at or clock.now(), dedupe_key=dedupe_key)
     db.session.add(effect)
     db.session.flush()
     db.session.info.setdefault("pending_effects", []).append((effect.id, effect.due_at))
@@ -59,7 +60,7 @@ def _forget(session: Session, _previous: Any) -> None:
 
 def run_effect(effect_id: int, now: datetime | None = None) -> bool:
     """Claim and carry out one effect; return True if it ran now (False: done, not due, or claimed elsewhere)."""
-    now = now or utcnow()
+    now = now or clock.now()
     result: sa.CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
         sa.update(Effect)
         .where(
@@ -92,14 +93,14 @@ def run_effect(effect_id: int, now: datetime | None = None) -> bool:
         if current_app.testing and current_app.config.get("EFFECTS_RAISE", True):
             raise
         return False
-    db.session.execute(sa.update(Effect).where(Effect.id == effect_id).values(done_at=utcnow(), last_error=""))
+    db.session.execute(sa.update(Effect).where(Effect.id == effect_id).values(done_at=now, last_error=""))
     db.session.commit()
     return True
 
 
 def run_due(now: datetime | None = None, limit: int = 500) -> int:
     """Run every effect that is due and not done; return how many ran."""
-    now = now or utcnow()
+    now = now or clock.now()
     ids = db.session.scalars(
         sa.select(Effect.id)
         .where(Effect.done_at.is_(None), Effect.due_at <= now, Effect.attempts < MAX_ATTEMPTS)

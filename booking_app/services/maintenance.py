@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from ..models import utcnow
-from . import effects
+from . import clock, effects
 
 # Feature areas add steps (expire pending requests, complete past lessons, queue reminders).
 SWEEP_STEPS: list[tuple[str, Callable[[datetime], int]]] = []
@@ -24,7 +23,7 @@ def sweep_step(name: str) -> Callable[[Callable[[datetime], int]], Callable[[dat
 
 def sweep(now: datetime | None = None) -> dict[str, int]:
     """Run every sweep step and then every due effect; return counts by step."""
-    now = now or utcnow()
+    now = now or clock.now()
     counts = {name: fn(now) for name, fn in SWEEP_STEPS}
     counts["effects"] = effects.run_due(now)
     return counts

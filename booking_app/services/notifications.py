@@ -12,11 +12,27 @@ from ..realtime import publish, user_channel
 from . import clock
 
 
+# Notification kinds that also send an email (template names in services/mail.py).
+MAIL_FOR_KIND = {
+    "booking.requested": "request_received",
+    "booking.confirmed": "booking_confirmed",
+    "booking.declined": "booking_declined",
+    "booking.expired": "booking_expired",
+    "booking.cancelled": "booking_cancelled",
+    "booking.changed": "booking_moved",
+}
+
+
 def notify(user_id: int, kind: str, text: str, *, booking_id: int | None = None) -> Notification:
-    """Add a notification for a user to the current transaction (the caller commits)."""
+    """Add a notification (and its email, if it has one) for a user to the current transaction (the caller commits)."""
     note = Notification(user_id=user_id, kind=kind, text=text[:500], booking_id=booking_id, created_at=clock.now())
     db.session.add(note)
     db.session.flush()
+    template = MAIL_FOR_KIND.get(kind)
+    if template is not None and booking_id is not None:
+        from .mail import queue_mail
+
+        queue_mail(user_id, template, booking_id)
     publish(
         [user_channel(user_id)],
         "notification.created",
