@@ -145,7 +145,7 @@ def test_the_instructor_confirms_from_the_booking_page_and_history_shows_who(cli
     assert f'action="/bookings/{booking.id}/confirm"' in page and "Decline" in page
     assert client.post(f"/bookings/{booking.id}/confirm").status_code == 302
     page = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
-    assert "Confirmed" in page and "pending → confirmed" in page and "Lesson confirmed." in page
+    assert "Confirmed" in page and "confirmed the lesson" in page and "Lesson confirmed." in page
 
 
 def test_the_student_sees_the_policy_sentence_inside_the_cancellation_window(app, client, auth, maria, sam):

@@ -40,6 +40,11 @@ STATUS_LABELS = {
     "cancelled": "Cancelled", "completed": "Completed", "no_show": "No-show",
 }
 
+HISTORY_VERBS = {
+    "confirmed": "confirmed the lesson", "declined": "declined the request", "expired": "expired: no answer in time",
+    "cancelled": "cancelled the lesson", "completed": "completed after the lesson ended", "no_show": "marked a no-show",
+}
+
 
 def instructor_tz(instructor: User) -> str:
     """Return the timezone an instructor's rules are written in."""
@@ -63,7 +68,7 @@ def _wants_json() -> bool:
 
 @bp.app_context_processor
 def booking_helpers() -> dict[str, Any]:
-    return {"status_badge": BADGES, "status_label": STATUS_LABELS, "short_when": short_when}
+    return {"status_badge": BADGES, "status_label": STATUS_LABELS, "short_when": short_when, "history_verbs": HISTORY_VERBS}
 
 
 # --- the book page -------------------------------------------------------------------------------
@@ -183,6 +188,7 @@ def book(instructor_id: int | None = None) -> str | Response:
         "weeks": calendar.Calendar(0).monthdatescalendar(month.year, month.month),
         "per_day": per_day, "today": today, "selected": selected, "day_slots": day_slots, "lengths": lengths,
         "length": length, "display_tz": display_tz, "viewer_tz": viewer_tz, "use_instructor_tz": use_instructor_tz,
+        "chosen_tz": instructor_tz(chosen) if chosen else None,
         "book_url": book_url, "confirm_url": confirm_url, "sentence": sentence, "reschedule": reschedule,
         "form": RequestForm(), "horizon_last": horizon_last,
     }

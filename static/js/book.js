@@ -50,18 +50,20 @@
       var form = document.getElementById("confirm-form");
       var error = document.getElementById("confirm-error");
       var lastSlot = null;
+      var field = function (name) { return form.querySelector('[name="' + name + '"]'); };
       panel.addEventListener("click", function (e) {
         var slot = e.target.closest("a.slot[data-start]");
         if (!slot || e.ctrlKey || e.metaKey || e.shiftKey) return;
         e.preventDefault();
         lastSlot = slot;
         document.getElementById("confirm-question").textContent = slot.dataset.sentence;
-        form.elements.instructor.value = slot.dataset.instructor;
-        form.elements.start.value = slot.dataset.start;
-        form.elements.length.value = slot.dataset.length || "";
+        // Named lookups: form.elements.length is the form's element count, not the field.
+        field("instructor").value = slot.dataset.instructor;
+        field("start").value = slot.dataset.start;
+        field("length").value = slot.dataset.length || "";
         error.classList.add("d-none");
         dialog.showModal();
-        form.elements.notes.focus();
+        field("notes").focus();
       });
       dialog.querySelector("[data-close]").addEventListener("click", function () { dialog.close(); });
       dialog.addEventListener("close", function () { if (lastSlot && document.body.contains(lastSlot)) lastSlot.focus(); });
@@ -83,7 +85,7 @@
             return;
           }
           dialog.close();
-          form.elements.notes.value = "";
+          field("notes").value = "";
           var note = document.createElement("div");
           note.className = "alert alert-success";
           note.setAttribute("role", "status");
