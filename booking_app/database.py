@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
 
 from .extensions import db, migrate
+
+SQLITE_LOCK_TIMEOUT = 30  # seconds, as the busy timeout
 
 MIGRATIONS_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent / "migrations"
 
@@ -40,6 +43,25 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # SQLite's busy timeout sleeps inside C: under gevent it freezes the whole worker, so the greenlet
+    # holding the write lock can never finish and every request stalls for the full timeout. Queue this
+    # process's transactions on a lock that gevent makes cooperative (threads simply wait on it).
+    write_lock = threading.RLock()
+
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if not write_lock.acquire(timeout=SQLITE_LOCK_TIMEOUT):
+            raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked"))
+        conn.info["holds_write_lock"] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            conn.info.pop("holds_write_lock", None)
+            write_lock.release()
+            raise
+
+    @sa.event.listens_for(engine, "commit")
+    @sa.event.listens_for(engine, "rollback")
+    def _on_end(conn: sa.Connection) -> None:
+        if conn.info.pop("holds_write_lock", False):
+            write_lock.release()

@@ -191,7 +191,7 @@ def _free_port() -> int:
 def _start_gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
-         "--worker-connections", "1000", "--no-control-socket", "--bind", f"127.0.0.1:{port}",
+         "--worker-connections", "1000", "--no-control-socket", "--graceful-timeout", "3", "--bind", f"127.0.0.1:{port}",
          "--log-level", "warning", "wsgi:app"],
         cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
     )
