@@ -44,9 +44,10 @@ def _valid_time(form: FlaskForm, field: SelectField) -> None:
 class _Return:
     """Hidden fields that bring the user back to the view they came from."""
 
-    instructor = HiddenField()
-    view = HiddenField()
-    back_on = HiddenField()
+    # Several of these forms share a page, so their hidden fields carry no id (ids must be unique).
+    instructor = HiddenField(render_kw={"id": False})
+    view = HiddenField(render_kw={"id": False})
+    back_on = HiddenField(render_kw={"id": False})
 
 
 class WindowForm(FlaskForm, _Return):
@@ -119,11 +120,19 @@ class DeleteWindowForm(FlaskForm, _Return):
 class BlockForm(FlaskForm, _Return):
     """Block a day, a range of days, or part of each day."""
 
-    start_on = DateField("First day", validators=[InputRequired("Choose the first day to block.")])
-    end_on = DateField("Last day (optional)", validators=[Optional()])
-    start_time = SelectField("From (optional)", choices=options([("", "Whole day"), *quarter_hours()]), validators=[Optional(), _valid_time])
-    end_time = SelectField("Until (optional)", choices=options([("", "Whole day"), *quarter_hours(15)]), validators=[Optional(), _valid_time])
-    reason = StringField("Reason (optional)", validators=[Length(max=200, message="Keep the reason under 200 characters.")])
+    start_on = DateField("First day", id="block-start-on", validators=[InputRequired("Choose the first day to block.")])
+    end_on = DateField("Last day (optional)", id="block-end-on", validators=[Optional()])
+    start_time = SelectField(
+        "From (optional)", id="block-start-time", choices=options([("", "Whole day"), *quarter_hours()]),
+        validators=[Optional(), _valid_time],
+    )
+    end_time = SelectField(
+        "Until (optional)", id="block-end-time", choices=options([("", "Whole day"), *quarter_hours(15)]),
+        validators=[Optional(), _valid_time],
+    )
+    reason = StringField(
+        "Reason (optional)", id="block-reason", validators=[Length(max=200, message="Keep the reason under 200 characters.")]
+    )
     submit = SubmitField("Block time")
 
 

@@ -120,7 +120,12 @@
       if (anchor && column(anchor) === col) { var from = anchor; anchor = null; finish(from, cell); }
       else { anchor = cell; paint(cell, cell); announce("Selection starts at " + cell.getAttribute("aria-label") + ". Move with the arrow keys and press Enter at the end."); }
       return;
-    } else if (e.key === "Escape") { anchor = null; clearSelection(); return; }
+    } else if (e.key === "Escape") {
+      anchor = null;
+      clearSelection();
+      if (staleWhileOpen) { staleWhileOpen = false; refresh(); }
+      return;
+    }
     if (next) {
       e.preventDefault();
       focusCell(next);
@@ -136,8 +141,9 @@
       if (form) { fill(form, iso, start, end); form.scrollIntoView({ block: "center" }); }
       return;
     }
-    home = { parent: form.parentNode, next: form.nextSibling };
+    home = { parent: form.parentNode, next: form.nextSibling, section: form.closest("section") };
     slot.appendChild(form);
+    if (home.section) home.section.hidden = true;
     fill(form, iso, start, end);
     dialog.showModal();
     var first = form.querySelector('input[name="repeat"]');
@@ -155,6 +161,7 @@
     dialog.addEventListener("close", function () {
       var form = document.getElementById("window-form");
       if (form && home) home.parent.insertBefore(form, home.next);
+      if (home && home.section) home.section.hidden = false;
       home = null;
       clearSelection();
       if (staleWhileOpen) { staleWhileOpen = false; refresh(); }
@@ -170,19 +177,24 @@
   // --- live: another tab or person changed this schedule --------------------------------------------------
   var inflight = false;
   function refresh() {
-    if (dialog && dialog.open) { staleWhileOpen = true; return; }
+    // Never redraw under the user's hands: wait for the dialog to close or the selection to end.
+    if ((dialog && dialog.open) || anchor || dragging) { staleWhileOpen = true; return; }
     if (inflight) return;
     inflight = true;
     fetch(window.location.href, { headers: { Accept: "text/html" }, credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
       .then(function (html) {
+        if ((dialog && dialog.open) || anchor || dragging) { staleWhileOpen = true; return; }
         var doc = new DOMParser().parseFromString(html, "text/html");
+        var focused = document.activeElement && document.activeElement.closest ? document.activeElement.closest(".cell") : null;
+        var keep = focused ? '.day-col[data-date="' + column(focused).dataset.date + '"] .cell[data-time="' + focused.dataset.time + '"]' : null;
         ["schedule-body", "conflicts"].forEach(function (id) {
           var fresh = doc.getElementById(id), old = document.getElementById(id);
           if (fresh && old) old.replaceWith(fresh);
           else if (fresh && !old && id === "conflicts") document.getElementById("schedule-body").before(fresh);
           else if (!fresh && old && id === "conflicts") old.remove();
         });
+        if (keep) { var again = document.querySelector(keep); if (again) focusCell(again); }
         announce("The schedule was updated.");
       })
       .catch(function () { /* keep the page as it is; the next event or a reload catches up */ })
