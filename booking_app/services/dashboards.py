@@ -1,0 +1,391 @@
+"""Read-side queries for the dashboards: each dashboard in a fixed, small number of queries."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..domain import bookings as rules
+from ..domain.bookings import Status
+from ..extensions import db
+from ..models import Booking, BookingChange, Role, User
+from . import clock
+from .bookings import actor_for, facts
+from .messages import unread_counts
+from .studio import get_studio
+
+PAGE_SIZE = 25
+AWAITING_LIMIT = 50
+UPCOMING_SIZE = 20
+STUDIO_PAGE_SIZE = 50
+CSV_LIMIT = 100_000
+
+INSTRUCTOR_TABS = ("past", "closed")
+STUDENT_TABS = ("upcoming", "history")
+CLOSED_STATUSES = ("declined", "cancelled", "expired")
+PAST_STATUSES = ("completed", "no_show")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One booking as a dashboard shows it: the status every read shows, unread messages, and what may be done."""
+
+    booking: Booking
+    status: str
+    unread: int = 0
+    can_cancel: bool = False
+    refusal: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of rows with what the pager needs."""
+
+    rows: list[Row]
+    number: int
+    total: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+@dataclass(frozen=True)
+class InstructorDashboard:
+    awaiting: list[Row]
+    upcoming: Page
+    tab: str
+    tab_page: Page
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class StudentDashboard:
+    upcoming: Page
+    tab: str
+    tab_page: Page
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class StudioFilters:
+    """The owner overview's filters: instructor, effective status, and a UTC range of lesson starts."""
+
+    instructor_id: int | None = None
+    status: str | None = None
+    starts_from: datetime | None = None
+    starts_before: datetime | None = None
+
+
+@dataclass
+class InstructorFigures:
+    """Per-instructor figures for a range of lesson starts."""
+
+    instructor: User
+    requests: int = 0
+    confirmed: int = 0
+    answered: int = 0
+    cancellations: int = 0
+    minutes_taught: int = 0
+    decide_seconds: list[float] = field(default_factory=list)
+
+    @property
+    def confirmation_rate(self) -> float | None:
+        return self.confirmed / self.answered if self.answered else None
+
+    @property
+    def median_decide_seconds(self) -> float | None:
+        return statistics.median(self.decide_seconds) if self.decide_seconds else None
+
+    @property
+    def hours_taught(self) -> float:
+        return self.minutes_taught / 60
+
+
+# --- shared pieces -------------------------------------------------------------------------------
+
+
+def _effective(now: datetime) -> sa.ColumnElement[str]:
+    """The status every read shows, as SQL: a pending row past its expiry reads as expired."""
+    return sa.case(
+        (sa.and_(Booking.status == "pending", Booking.expires_at <= now), sa.literal("expired")),
+        else_=Booking.status,
+    )
+
+
+def _status_where(status: str, now: datetime) -> sa.ColumnElement[bool]:
+    if status == "pending":
+        return sa.and_(Booking.status == "pending", Booking.expires_at > now)
+    if status == "expired":
+        return sa.or_(Booking.status == "expired", sa.and_(Booking.status == "pending", Booking.expires_at <= now))
+    return Booking.status == status
+
+
+def _rows(query: sa.Select[Any], unread: dict[int, int], now: datetime, viewer: User | None = None) -> list[Row]:
+    bookings = db.session.scalars(query).unique().all()
+    out = []
+    window = get_studio().cancellation_window_hours if viewer is not None else 0
+    for booking in bookings:
+        status = rules.effective_status(Status(booking.status), booking.expires_at, booking.ends_at, now)
+        can_cancel, refusal = False, None
+        if viewer is not None and status in rules.ACTIVE_STATUSES:
+            refusal = rules.cancel_refusal_reason(
+                facts(booking), actor_for(viewer), now=now, cancellation_window_hours=window
+            )
+            can_cancel = refusal is None
+        out.append(Row(booking, status.value, unread.get(booking.id, 0), can_cancel, refusal))
+    return out
+
+
+def _page_number(page: int | None) -> int:
+    return max(1, page or 1)
+
+
+# --- instructor ----------------------------------------------------------------------------------
+
+
+def _instructor_bucket(now: datetime) -> sa.ColumnElement[str]:
+    return sa.case(
+        (sa.and_(Booking.status == "pending", Booking.expires_at > now), sa.literal("awaiting")),
+        (sa.and_(Booking.status == "confirmed", Booking.ends_at > now), sa.literal("upcoming")),
+        (sa.or_(Booking.status.in_(PAST_STATUSES), Booking.status == "confirmed"), sa.literal("past")),
+        else_=sa.literal("closed"),
+    )
+
+
+def _instructor_tab_where(tab: str, now: datetime) -> sa.ColumnElement[bool]:
+    if tab == "past":
+        return sa.or_(Booking.status.in_(PAST_STATUSES), sa.and_(Booking.status == "confirmed", Booking.ends_at <= now))
+    return sa.or_(Booking.status.in_(CLOSED_STATUSES), sa.and_(Booking.status == "pending", Booking.expires_at <= now))
+
+
+def instructor_dashboard(
+    user: User, *, tab: str = "past", page: int | None = 1, upcoming_page: int | None = 1, now: datetime | None = None
+) -> InstructorDashboard:
+    """Return requests to answer (oldest first), a page of upcoming lessons, a page of a tab and the count per tab."""
+    now = now or clock.now()
+    tab = tab if tab in INSTRUCTOR_TABS else "past"
+    number = _page_number(page)
+    ahead = _page_number(upcoming_page)
+    mine = Booking.instructor_id == user.id
+    bucket = _instructor_bucket(now).label("bucket")
+    counts = {name: 0 for name in ("awaiting", "upcoming", "past", "closed")}
+    for name, n in db.session.execute(sa.select(bucket, sa.func.count()).where(mine).group_by(bucket)):
+        counts[str(name)] = int(n)
+    unread = unread_counts(user)
+    awaiting = _rows(
+        sa.select(Booking).where(mine, Booking.status == "pending", Booking.expires_at > now)
+        .order_by(Booking.created_at, Booking.id).limit(AWAITING_LIMIT),
+        unread, now,
+    )
+    upcoming = _rows(
+        sa.select(Booking).where(mine, Booking.status == "confirmed", Booking.ends_at > now)
+        .order_by(Booking.starts_at, Booking.id).limit(UPCOMING_SIZE).offset((ahead - 1) * UPCOMING_SIZE),
+        unread, now,
+    )
+    tab_rows = _rows(
+        sa.select(Booking).where(mine, _instructor_tab_where(tab, now))
+        .order_by(Booking.starts_at.desc(), Booking.id.desc())
+        .limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE),
+        unread, now,
+    )
+    return InstructorDashboard(
+        awaiting=awaiting, upcoming=Page(upcoming, ahead, counts["upcoming"], UPCOMING_SIZE), tab=tab,
+        tab_page=Page(tab_rows, number, counts[tab], PAGE_SIZE), counts=counts,
+    )
+
+
+# --- student -------------------------------------------------------------------------------------
+
+
+def _student_active(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        sa.and_(Booking.status == "pending", Booking.expires_at > now),
+        sa.and_(Booking.status == "confirmed", Booking.ends_at > now),
+    )
+
+
+def student_dashboard(
+    user: User, *, page: int | None = 1, upcoming_page: int | None = 1, now: datetime | None = None
+) -> StudentDashboard:
+    """Return a page of the student's coming appointments (soonest first) and a page of the rest (newest first)."""
+    now = now or clock.now()
+    number = _page_number(page)
+    ahead = _page_number(upcoming_page)
+    mine = Booking.student_id == user.id
+    active = _student_active(now)
+    bucket = sa.case((active, sa.literal("upcoming")), else_=sa.literal("history")).label("bucket")
+    counts = {"upcoming": 0, "history": 0}
+    for name, n in db.session.execute(sa.select(bucket, sa.func.count()).where(mine).group_by(bucket)):
+        counts[str(name)] = int(n)
+    unread = unread_counts(user)
+    upcoming = _rows(
+        sa.select(Booking).where(mine, active).order_by(Booking.starts_at, Booking.id)
+        .limit(UPCOMING_SIZE).offset((ahead - 1) * UPCOMING_SIZE),
+        unread, now, viewer=user,
+    )
+    history = _rows(
+        sa.select(Booking).where(mine, sa.not_(active))
+        .order_by(Booking.starts_at.desc(), Booking.id.desc())
+        .limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE),
+        unread, now, viewer=user,
+    )
+    return StudentDashboard(
+        upcoming=Page(upcoming, ahead, counts["upcoming"], UPCOMING_SIZE), tab="history", tab_page=Page(history, number, counts["history"], PAGE_SIZE), counts=counts,
+    )
+
+
+def has_student_bookings(user: User) -> bool:
+    """Return whether this user ever booked a lesson as a student (instructors may book each other)."""
+    return db.session.scalar(sa.select(Booking.id).where(Booking.student_id == user.id).limit(1)) is not None
+
+
+# --- owner ---------------------------------------------------------------------------------------
+
+
+def instructors() -> list[User]:
+    """Return everyone who teaches (active or not, since past bookings stay theirs), by name."""
+    return list(
+        db.session.scalars(
+            sa.select(User).where(User.role.in_([Role.INSTRUCTOR.value, Role.OWNER.value])).order_by(User.name, User.id)
+        )
+    )
+
+
+def _studio_where(filters: StudioFilters, now: datetime) -> list[sa.ColumnElement[bool]]:
+    where: list[sa.ColumnElement[bool]] = []
+    if filters.instructor_id is not None:
+        where.append(Booking.instructor_id == filters.instructor_id)
+    if filters.status:
+        where.append(_status_where(filters.status, now))
+    if filters.starts_from is not None:
+        where.append(Booking.starts_at >= filters.starts_from)
+    if filters.starts_before is not None:
+        where.append(Booking.starts_at < filters.starts_before)
+    return where
+
+
+def studio_bookings(filters: StudioFilters, *, page: int | None = 1, now: datetime | None = None) -> Page:
+    """Return one page of every instructor's bookings matching the filters, newest lesson first."""
+    now = now or clock.now()
+    number = _page_number(page)
+    where = _studio_where(filters, now)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Booking).where(*where)) or 0
+    rows = _rows(
+        sa.select(Booking).where(*where).order_by(Booking.starts_at.desc(), Booking.id.desc())
+        .limit(STUDIO_PAGE_SIZE).offset((number - 1) * STUDIO_PAGE_SIZE),
+        {}, now,
+    )
+    return Page(rows, number, int(total), STUDIO_PAGE_SIZE)
+
+
+def studio_count(filters: StudioFilters, now: datetime | None = None) -> int:
+    """Return how many bookings match the filters."""
+    where = _studio_where(filters, now or clock.now())
+    return int(db.session.scalar(sa.select(sa.func.count()).select_from(Booking).where(*where)) or 0)
+
+
+def studio_export(filters: StudioFilters, now: datetime | None = None) -> Iterator[tuple[Booking, str]]:
+    """Yield every booking matching the filters with its effective status, oldest lesson first."""
+    now = now or clock.now()
+    query = (
+        sa.select(Booking).where(*_studio_where(filters, now))
+        .order_by(Booking.starts_at, Booking.id).limit(CSV_LIMIT)
+    )
+    for booking in db.session.scalars(query).unique():
+        yield booking, rules.effective_status(Status(booking.status), booking.expires_at, booking.ends_at, now).value
+
+
+def _minutes(dialect: str) -> sa.ColumnElement[Any]:
+    if dialect == "postgresql":
+        return sa.func.extract("epoch", Booking.ends_at - Booking.starts_at) / 60
+    return (sa.func.julianday(Booking.ends_at) - sa.func.julianday(Booking.starts_at)) * 1440
+
+
+def studio_figures(
+    starts_from: datetime, starts_before: datetime, staff: list[User], now: datetime | None = None
+) -> list[InstructorFigures]:
+    """Return each instructor's figures for lessons starting in the range, in two queries.
+
+    Requests count every booking in the range; the confirmation rate is confirmed / answered, where answered
+    means confirmed, declined or expired; the time to decide runs from the request to the first confirm or
+    decline; hours taught count completed lessons and confirmed ones that have ended.
+    """
+    now = now or clock.now()
+    figures = {person.id: InstructorFigures(person) for person in staff}
+    in_range = sa.and_(Booking.starts_at >= starts_from, Booking.starts_at < starts_before)
+    taught = sa.or_(Booking.status == "completed", sa.and_(Booking.status == "confirmed", Booking.ends_at <= now))
+    minutes = _minutes(db.session.get_bind().dialect.name)
+    grouped = db.session.execute(
+        sa.select(
+            Booking.instructor_id,
+            sa.func.count(),
+            sa.func.sum(sa.case((Booking.status == "cancelled", 1), else_=0)),
+            sa.func.sum(sa.case((taught, minutes), else_=0)),
+        ).where(in_range).group_by(Booking.instructor_id)
+    )
+    for instructor_id, requests, cancellations, taught_minutes in grouped:
+        if instructor_id in figures:
+            item = figures[instructor_id]
+            item.requests, item.cancellations = int(requests), int(cancellations or 0)
+            item.minutes_taught = round(float(taught_minutes or 0))
+    decisions = db.session.execute(
+        sa.select(Booking.instructor_id, BookingChange.to_status, Booking.created_at, BookingChange.at)
+        .join(Booking, Booking.id == BookingChange.booking_id)
+        .where(in_range, BookingChange.from_status == "pending",
+               BookingChange.to_status.in_(("confirmed", "declined", "expired")))
+    )
+    for instructor_id, to_status, created_at, decided_at in decisions:
+        item_ = figures.get(instructor_id)
+        if item_ is None:
+            continue
+        item_.answered += 1
+        if to_status == "confirmed":
+            item_.confirmed += 1
+        if to_status != "expired":
+            item_.decide_seconds.append(max(0.0, (decided_at - created_at).total_seconds()))
+    return list(figures.values())
+
+
+# --- wording -------------------------------------------------------------------------------------
+
+
+def duration_words(seconds: float) -> str:
+    """Say a duration briefly: "3 h 12 min", "2 d 4 h", "less than a minute"."""
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "less than a minute"
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
+    return f"{mins} min"
+
+
+def time_left(expires_at: datetime, now: datetime | None = None) -> str:
+    """Say how long a request has before it expires: "expires in 3 h 12 min"."""
+    left = (expires_at - (now or clock.now())).total_seconds()
+    if left <= 0:
+        return "expired"
+    return f"expires in {duration_words(left)}"
+
+
+def overdue_soon(expires_at: datetime, now: datetime | None = None) -> bool:
+    """Return whether a request expires within the hour (worth drawing attention to)."""
+    return expires_at - (now or clock.now()) <= timedelta(hours=1)
