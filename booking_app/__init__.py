@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
-
-import secrets
 
 from .config import DEV_SECRET_KEY, WEAK_SECRET_KEYS, config_from_env
 
