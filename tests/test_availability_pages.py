@@ -117,6 +117,8 @@ def test_a_recurring_window_is_deleted_from_a_date_on_or_entirely_from_its_page(
                                        effective_from=date(2027, 3, 2)).item
     page = client.get(f"/schedule/windows/weekly/{window.id}?on=2027-03-16").get_data(as_text=True)
     assert "Delete from this date on" in page and "Delete entirely" in page and 'value="2027-03-16"' in page
+    assert '<option selected value="14:00">' in page and '<option selected value="18:00">' in page
+    assert '<option selected value="2">Tuesday' in page and 'value="2027-03-02"' in page
     client.post(f"/schedule/windows/weekly/{window.id}/delete", data={"scope": "from", "from_on": "2027-03-16"})
     db.session.refresh(window)
     assert window.effective_until == date(2027, 3, 15)

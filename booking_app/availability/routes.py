@@ -442,10 +442,13 @@ def edit_window(kind: str, window_id: int) -> Response | str:
     on = _parse_date(request.args.get("on"), utc_to_local(clock_now(), tz).date())
     view = request.values.get("view") or "week"
     form: EditWeeklyForm | EditOneTimeForm
+    # Selects hold "HH:MM" strings, so the stored times are given as such (not through obj=).
+    times = {"start_time": f"{window.start_time:%H:%M}", "end_time": f"{window.end_time:%H:%M}", "lesson_minutes": window.lesson_minutes}
     if isinstance(window, WeeklyWindow):
-        form = EditWeeklyForm(obj=window, start_time=f"{window.start_time:%H:%M}", end_time=f"{window.end_time:%H:%M}")
+        form = EditWeeklyForm(weekday=window.weekday, effective_from=window.effective_from,
+                              effective_until=window.effective_until, **times)
     else:
-        form = EditOneTimeForm(obj=window, start_time=f"{window.start_time:%H:%M}", end_time=f"{window.end_time:%H:%M}")
+        form = EditOneTimeForm(occurs_on=window.occurs_on, **times)
     if request.method == "GET":
         _return_fields(form, instructor, view, on)
     if form.validate_on_submit():

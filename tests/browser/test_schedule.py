@@ -132,3 +132,15 @@ def test_an_instructor_adds_recurring_windows_by_dragging_and_by_keyboard_and_se
     expect(page.get_by_role("heading", name="Add a window on this day")).to_be_visible()
     expect(page.get_by_role("heading", name="Block this day")).to_be_visible()
     expect(page.get_by_text(re.compile(r"^One time — only on "))).to_be_visible()
+
+    # A window opens its own page with edit and the two ways to delete a recurring window.
+    page.goto("/schedule")
+    page.locator(".day-col").nth(1).locator(".ev-weekly a").click()
+    expect(page.get_by_role("heading", name="Recurring window")).to_be_visible()
+    expect(page.get_by_label("Delete from this date on (earlier weeks stay)")).to_be_visible()
+    expect(page.get_by_label("Delete entirely (every week, past and future)")).to_be_visible()
+    screenshot(page, "schedule-window")
+
+    page.goto("/schedule/settings")
+    expect(page.get_by_label("Timezone")).to_have_value("America/New_York")
+    screenshot(page, "schedule-settings")
