@@ -136,3 +136,11 @@ def test_the_booking_endpoints_are_in_the_openapi_document(client):
                  "/api/bookings/{booking_id}/decline", "/api/bookings/{booking_id}/cancel"):
         assert path in paths
     assert {"201", "200", "409", "422"} <= set(paths["/api/bookings"]["post"]["responses"])
+
+
+def test_booking_requests_are_rate_limited_per_user(client, users, maria):
+    headers = bearer(users.make("student"))
+    payload = {"instructor_id": maria.id, "start": "2026-02-05T14:00:00Z"}
+    codes = [client.post("/api/bookings", json=payload, headers=headers).status_code for _ in range(31)]
+    assert codes[:30] == [201] + [200] * 29
+    assert codes[30] == 429

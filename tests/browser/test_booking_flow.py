@@ -165,3 +165,66 @@ def test_an_anonymous_visitor_signs_in_and_lands_on_the_same_slot(page, page_pro
     assert start and start.replace(":", "%3A") in page.url or start in page.url
     screenshot(page, "book-confirm")
     forgive_reads_cut_by_navigation(page_problems)
+
+
+def pending_request(people, users) -> int:  # type: ignore[no-untyped-def]
+    """Store Sam's pending request with Maria for tomorrow; return its id."""
+    from datetime import UTC, datetime, timedelta
+
+    from booking_app.models import Booking, BookingChange, User
+
+    sam = db.session.scalar(db.select(User).where(User.email == people["sam"][0]))
+    now = datetime.now(UTC).replace(microsecond=0)
+    starts = (now + timedelta(days=1)).replace(minute=0, second=0)
+    booking = Booking(instructor_id=people["maria"][2], student_id=sam.id, starts_at=starts,
+                      ends_at=starts + timedelta(hours=1), status="pending", created_at=now, expires_at=now + timedelta(hours=4))
+    booking.history.append(BookingChange(actor_id=sam.id, to_status="pending", at=now))
+    db.session.add(booking)
+    db.session.commit()
+    booking_id = booking.id
+    db.session.close()
+    return booking_id
+
+
+def test_a_decline_reaches_the_students_booking_page_live(page, other_contexts, page_problems, users):
+    people = studio_with_maria(users)
+    booking_id = pending_request(people, users)
+    sam = page
+    sign_in(sam, *people["sam"], users.password)
+    sam.goto(f"/bookings/{booking_id}")
+    expect(sam.locator("#status-badge")).to_have_text("Pending")
+    expect(sam.locator("body[data-live=open]")).to_have_count(1)
+
+    maria = watch(other_contexts().new_page(), page_problems)
+    sign_in(maria, people["maria"][0], people["maria"][1], users.password)
+    maria.goto(f"/bookings/{booking_id}")
+    maria.get_by_text("Decline").first.click()
+    maria.get_by_label("Reason for declining (optional)").fill("I am travelling that day.")
+    maria.get_by_role("button", name="Decline request").click()
+    expect(maria.locator("#status-badge")).to_have_text("Declined")
+
+    expect(sam.locator("#status-badge")).to_have_text("Declined", timeout=LIVE)
+    expect(sam.get_by_text("I am travelling that day.").first).to_be_visible()
+    forgive_reads_cut_by_navigation(page_problems)
+
+
+def test_an_expiry_persisted_by_the_worker_reaches_the_students_page_live(app, page, page_problems, users):
+    from datetime import timedelta
+
+    from booking_app.models import Booking
+    from booking_app.services import bookings as service
+
+    people = studio_with_maria(users)
+    booking_id = pending_request(people, users)
+    sam = page
+    sign_in(sam, *people["sam"], users.password)
+    sam.goto(f"/bookings/{booking_id}")
+    expect(sam.locator("#status-badge")).to_have_text("Pending")
+    expect(sam.locator("body[data-live=open]")).to_have_count(1)
+
+    # Time travel: the worker runs the expiry as if four hours had passed.
+    expires_at = db.session.get(Booking, booking_id).expires_at
+    assert service.expire_booking(booking_id, now=expires_at + timedelta(seconds=1))
+    db.session.close()
+    expect(sam.locator("#status-badge")).to_have_text("Expired", timeout=LIVE)
+    forgive_reads_cut_by_navigation(page_problems)
