@@ -21,6 +21,14 @@ from tests.booking_helpers import NOW, at, one_time, open_hours
 pytestmark = pytest.mark.app_config(FROZEN_NOW=NOW)
 
 
+@pytest.fixture(autouse=True)
+def studio_row(app):  # type: ignore[no-untyped-def]
+    # get_studio() creates the settings row on first use, and two first uses at once collide on its
+    # primary key (services/studio.py, reported); a running studio always has the row already.
+    get_studio()
+    db.session.commit()
+
+
 def students(n: int) -> list[User]:
     """Create n students at once (one shared password hash keeps this fast)."""
     hashed = generate_password_hash("unused password")

@@ -177,25 +177,25 @@ def request_booking(
         raise ServiceError(NO_INSTRUCTOR, "no_instructor", 422, field="instructor_id")
 
     try:
+        # A double click or retry: answer with the request already made, whatever the clock says now.
+        existing = _existing(student.id, instructor_id, starts_at, now)
+        if existing is not None:
+            db.session.commit()
+            return Requested(existing, created=False)
+        # Rules and notice are read before the lock, so the lock is held only for the short write.
+        slot, common = _rules_slot(instructor, starts_at, lesson_minutes, now)
+
         _lock(_LOCK_INSTRUCTOR, instructor_id)
         _lock(_LOCK_STUDENT, student.id)
         # Overdue pending rows still count for the database guarantee until they are persisted as expired.
         _expire(sa.and_(Booking.instructor_id == instructor_id), now)
-
-        existing = db.session.scalar(
-            sa.select(Booking).where(
-                Booking.student_id == student.id,
-                Booking.instructor_id == instructor_id,
-                Booking.starts_at == starts_at,
-                active_bookings_filter(now),
-            )
-        )
+        existing = _existing(student.id, instructor_id, starts_at, now)
         if existing is not None:
             db.session.commit()
             return Requested(existing, created=False)
 
         original = _check_reschedule(student, instructor_id, reschedule_of_id, now) if reschedule_of_id else None
-        slot = _check_slot(instructor, starts_at, lesson_minutes, now)
+        _check_free(instructor_id, slot, common, now)
         clash = db.session.scalar(
             sa.select(Booking.id).where(
                 Booking.student_id == student.id,
@@ -267,7 +267,21 @@ def _check_reschedule(student: User, instructor_id: int, original_id: int, now: 
     return original
 
 
-def _check_slot(instructor: User, starts_at: datetime, lesson_minutes: int | None, now: datetime) -> Slot:
+def _existing(student_id: int, instructor_id: int, starts_at: datetime, now: datetime) -> Booking | None:
+    return db.session.scalar(
+        sa.select(Booking).where(
+            Booking.student_id == student_id,
+            Booking.instructor_id == instructor_id,
+            Booking.starts_at == starts_at,
+            active_bookings_filter(now),
+        )
+    )
+
+
+def _rules_slot(
+    instructor: User, starts_at: datetime, lesson_minutes: int | None, now: datetime
+) -> tuple[Slot, dict[str, Any]]:
+    """Return the slot the instructor's rules offer at starts_at (ignoring bookings), or raise a 422."""
     rules_ = load_rules(instructor)
     if starts_at < now + timedelta(minutes=rules_.min_notice_minutes):
         raise ServiceError(TOO_SOON.format(notice=_duration(rules_.min_notice_minutes)), "too_soon", 422)
@@ -282,12 +296,15 @@ def _check_slot(instructor: User, starts_at: datetime, lesson_minutes: int | Non
     free = is_open_slot(starts_at, lesson_minutes, busy=[], **common)
     if free is None:
         raise ServiceError(NOT_OPEN, "not_open", 422)
-    # The rules offer this time; whether someone holds it is asked after the lock was taken.
-    pad = timedelta(minutes=rules_.buffer_minutes)
-    busy = _busy(instructor.id, free.starts_at - pad, free.ends_at + pad, now)
-    if busy and is_open_slot(starts_at, free.lesson_minutes, busy=busy, **common) is None:
+    return free, common
+
+
+def _check_free(instructor_id: int, slot: Slot, common: dict[str, Any], now: datetime) -> None:
+    """Raise the slot-taken 409 when an active booking (widened by the buffer) overlaps the slot."""
+    pad = timedelta(minutes=common["buffer_minutes"])
+    busy = _busy(instructor_id, slot.starts_at - pad, slot.ends_at + pad, now)
+    if busy and is_open_slot(slot.starts_at, slot.lesson_minutes, busy=busy, **common) is None:
         raise ServiceError(rules.SLOT_TAKEN, "slot_taken", 409)
-    return free
 
 
 def _busy(instructor_id: int, start_at: datetime, end_at: datetime, now: datetime, exclude: int | None = None) -> list[Busy]:
