@@ -18,6 +18,7 @@ from ..models import Block, Booking, OneTimeWindow, User, WeeklyWindow
 from ..services import ServiceError
 from ..services import availability as service
 from ..services.clock import now as clock_now
+from ..services.slots import active_bookings_filter
 from ..web import format_local
 from .forms import (
     BlockForm,
@@ -167,7 +168,7 @@ def _days(instructor: User, first: date, last: date, tz: str, today: date) -> li
             Booking.instructor_id == instructor.id,
             Booking.starts_at < end_at,
             Booking.ends_at > start_at,
-            sa.or_(Booking.status == "confirmed", sa.and_(Booking.status == "pending", Booking.expires_at > now)),
+            active_bookings_filter(now),
         )
         .order_by(Booking.starts_at)
     ).all()

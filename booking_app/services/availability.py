@@ -39,7 +39,6 @@ from .slots import active_bookings_filter, load_rules
 from .studio import get_studio
 
 AUTO_DECLINE = "auto_decline"
-LESSON_MINUTES_CHOICES = (30, 45, 60, 90)
 MAX_BUFFER_MINUTES = 240
 MAX_NOTICE_MINUTES = 20160  # two weeks
 
