@@ -208,6 +208,7 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
         sa.Index("ix_bookings_instructor_starts", "instructor_id", "starts_at"),
         sa.Index("ix_bookings_student_starts", "student_id", "starts_at"),
         sa.Index("ix_bookings_status_expires", "status", "expires_at"),
+        sa.Index("ix_bookings_starts", "starts_at"),  # the owner's overview lists every instructor by start
         postgresql.ExcludeConstraint(
             ("instructor_id", "="),
             (sa.func.tstzrange(sa.column("starts_at"), sa.column("ends_at")), "&&"),

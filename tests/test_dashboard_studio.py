@@ -156,3 +156,29 @@ def test_the_overview_query_count_does_not_grow_with_bookings_or_instructors(cli
         assert client.get("/dashboard/studio").status_code == 200
     assert small.count == large.count
     assert large.count <= 14
+
+
+def test_figures_are_cached_for_a_minute_and_match_a_fresh_computation(app, people):
+    p = people
+    one = make_booking(p["maria"], p["sam"], at(1, 6), "completed", created_at=NOW - timedelta(days=3))
+    decided(one, "confirmed", timedelta(hours=2))
+    staff = dashboards.instructors()
+    first, hit = dashboards.cached_studio_figures(at(1, 0), at(20, 0), staff)
+    assert not hit
+    make_booking(p["maria"], p["sam"], at(5, 10), "declined")
+    again, hit = dashboards.cached_studio_figures(at(1, 0), at(20, 0), staff)
+    assert hit
+    assert [(f.instructor.id, f.requests, f.median_decide_seconds) for f in again] == [
+        (f.instructor.id, f.requests, f.median_decide_seconds) for f in first
+    ]
+    fresh = {f.instructor.name: f for f in dashboards.studio_figures(at(1, 0), at(20, 0), staff)}
+    assert fresh["Maria Lopez"].requests == 2
+
+
+def test_an_odd_number_of_decisions_has_the_middle_one_as_median(app, people):
+    p = people
+    for day, hours in ((1, 1), (2, 5), (3, 2)):
+        booking = make_booking(p["ken"], p["sam"], at(day, 3, month=1), "completed", created_at=at(1, 0, month=1))
+        decided(booking, "confirmed", timedelta(hours=hours))
+    figures = {f.instructor.name: f for f in dashboards.studio_figures(at(1, 0, month=1), at(1, 0), dashboards.instructors())}
+    assert figures["Ken Adams"].median_decide_seconds == 2 * 3600

@@ -128,7 +128,7 @@ def studio() -> str:
     filters, shown = _filters()
     staff = service.instructors()
     assert filters.starts_from is not None and filters.starts_before is not None
-    figures = service.studio_figures(filters.starts_from, filters.starts_before, staff)
+    figures, _ = service.cached_studio_figures(filters.starts_from, filters.starts_before, staff)
     if filters.instructor_id is not None:
         figures = [f for f in figures if f.instructor.id == filters.instructor_id]
     page = service.studio_bookings(filters, page=request.args.get("page", type=int))

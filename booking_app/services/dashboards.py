@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import statistics
+import contextlib
+import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import redis
 import sqlalchemy as sa
 
 from ..domain import bookings as rules
@@ -101,15 +103,11 @@ class InstructorFigures:
     answered: int = 0
     cancellations: int = 0
     minutes_taught: int = 0
-    decide_seconds: list[float] = field(default_factory=list)
+    median_decide_seconds: float | None = None
 
     @property
     def confirmation_rate(self) -> float | None:
         return self.confirmed / self.answered if self.answered else None
-
-    @property
-    def median_decide_seconds(self) -> float | None:
-        return statistics.median(self.decide_seconds) if self.decide_seconds else None
 
     @property
     def hours_taught(self) -> float:
@@ -310,16 +308,54 @@ def studio_export(filters: StudioFilters, now: datetime | None = None) -> Iterat
         yield booking, rules.effective_status(Status(booking.status), booking.expires_at, booking.ends_at, now).value
 
 
-def _minutes(dialect: str) -> sa.ColumnElement[Any]:
+def _seconds_between(start: Any, end: Any, dialect: str) -> sa.ColumnElement[Any]:
+    """Seconds from one timestamp column to another, computed by the database (no datetime objects in Python)."""
     if dialect == "postgresql":
-        return sa.func.extract("epoch", Booking.ends_at - Booking.starts_at) / 60
-    return (sa.func.julianday(Booking.ends_at) - sa.func.julianday(Booking.starts_at)) * 1440
+        return sa.func.extract("epoch", end - start)
+    return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400
+
+
+FIGURES_CACHE_SECONDS = 60
+_FIGURE_FIELDS = ("requests", "confirmed", "answered", "cancellations", "minutes_taught", "median_decide_seconds")
+
+
+def cached_studio_figures(
+    starts_from: datetime, starts_before: datetime, staff: list[User], now: datetime | None = None
+) -> tuple[list[InstructorFigures], bool]:
+    """Return the figures for the range from a one-minute Redis cache (computing them on a miss) and whether cached.
+
+    Figures aggregate a month of every instructor's bookings; a minute's staleness is fine for them, while the
+    bookings list on the same page stays exact. Without Redis they are computed every time.
+    """
+    from flask import current_app
+
+    ttl = int(current_app.config.get("FIGURES_CACHE_SECONDS", FIGURES_CACHE_SECONDS))
+    key = f"dashboards:figures:{int(starts_from.timestamp())}:{int(starts_before.timestamp())}"
+    client = current_app.extensions.get("redis")
+    if ttl > 0 and client is not None:
+        try:
+            raw = client.get(key)
+        except redis.RedisError:  # a Redis outage must not break the page
+            raw = None
+        if raw:
+            stored = {entry["id"]: entry for entry in json.loads(raw)}
+            return [
+                InstructorFigures(person, **{k: stored[person.id][k] for k in _FIGURE_FIELDS})
+                if person.id in stored else InstructorFigures(person)
+                for person in staff
+            ], True
+    figures = studio_figures(starts_from, starts_before, staff, now)
+    if ttl > 0 and client is not None:
+        payload = [{"id": f.instructor.id, **{k: getattr(f, k) for k in _FIGURE_FIELDS}} for f in figures]
+        with contextlib.suppress(redis.RedisError):
+            client.set(key, json.dumps(payload), ex=ttl)
+    return figures, False
 
 
 def studio_figures(
     starts_from: datetime, starts_before: datetime, staff: list[User], now: datetime | None = None
 ) -> list[InstructorFigures]:
-    """Return each instructor's figures for lessons starting in the range, in two queries.
+    """Return each instructor's figures for lessons starting in the range, in three queries.
 
     Requests count every booking in the range; the confirmation rate is confirmed / answered, where answered
     means confirmed, declined or expired; the time to decide runs from the request to the first confirm or
@@ -329,7 +365,8 @@ def studio_figures(
     figures = {person.id: InstructorFigures(person) for person in staff}
     in_range = sa.and_(Booking.starts_at >= starts_from, Booking.starts_at < starts_before)
     taught = sa.or_(Booking.status == "completed", sa.and_(Booking.status == "confirmed", Booking.ends_at <= now))
-    minutes = _minutes(db.session.get_bind().dialect.name)
+    dialect = db.session.get_bind().dialect.name
+    minutes = _seconds_between(Booking.starts_at, Booking.ends_at, dialect) / 60
     grouped = db.session.execute(
         sa.select(
             Booking.instructor_id,
@@ -343,21 +380,40 @@ def studio_figures(
             item = figures[instructor_id]
             item.requests, item.cancellations = int(requests), int(cancellations or 0)
             item.minutes_taught = round(float(taught_minutes or 0))
-    decisions = db.session.execute(
-        sa.select(Booking.instructor_id, BookingChange.to_status, Booking.created_at, BookingChange.at)
+    decided = (
+        sa.select(Booking.instructor_id.label("instructor_id"), BookingChange.to_status.label("to_status"),
+                  _seconds_between(Booking.created_at, BookingChange.at, dialect).label("seconds"))
         .join(Booking, Booking.id == BookingChange.booking_id)
         .where(in_range, BookingChange.from_status == "pending",
                BookingChange.to_status.in_(("confirmed", "declined", "expired")))
+        .subquery()
     )
-    for instructor_id, to_status, created_at, decided_at in decisions:
-        item_ = figures.get(instructor_id)
-        if item_ is None:
-            continue
-        item_.answered += 1
-        if to_status == "confirmed":
-            item_.confirmed += 1
-        if to_status != "expired":
-            item_.decide_seconds.append(max(0.0, (decided_at - created_at).total_seconds()))
+    answers = db.session.execute(
+        sa.select(decided.c.instructor_id, sa.func.count(),
+                  sa.func.sum(sa.case((decided.c.to_status == "confirmed", 1), else_=0)))
+        .group_by(decided.c.instructor_id)
+    )
+    for instructor_id, answered, confirmed in answers:
+        if instructor_id in figures:
+            figures[instructor_id].answered, figures[instructor_id].confirmed = int(answered), int(confirmed or 0)
+    # The median in SQL (both databases have window functions): the middle row, or the mean of the middle two.
+    ranked = (
+        sa.select(
+            decided.c.instructor_id, decided.c.seconds,
+            sa.func.row_number().over(partition_by=decided.c.instructor_id, order_by=decided.c.seconds).label("rn"),
+            sa.func.count().over(partition_by=decided.c.instructor_id).label("n"),
+        )
+        .where(decided.c.to_status != "expired")
+        .subquery()
+    )
+    medians = db.session.execute(
+        sa.select(ranked.c.instructor_id, sa.func.avg(ranked.c.seconds))
+        .where(2 * ranked.c.rn >= ranked.c.n, 2 * ranked.c.rn <= ranked.c.n + 2)
+        .group_by(ranked.c.instructor_id)
+    )
+    for instructor_id, median in medians:
+        if instructor_id in figures and median is not None:
+            figures[instructor_id].median_decide_seconds = max(0.0, float(round(float(median))))
     return list(figures.values())
 
 
