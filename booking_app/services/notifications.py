@@ -11,7 +11,6 @@ from ..models import Notification, User
 from ..realtime import publish, user_channel
 from . import clock
 
-
 # Notification kinds that also send an email (template names in services/mail.py).
 MAIL_FOR_KIND = {
     "booking.requested": "request_received",

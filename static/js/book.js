@@ -4,6 +4,18 @@
   var live = document.getElementById("live-region");
   function say(text) { if (live) { live.textContent = ""; window.setTimeout(function () { live.textContent = text; }, 50); } }
 
+  // Swap new HTML into a region, keeping what the person was doing: open <details>, typed text, focus.
+  function swap(region, html) {
+    var open = Array.prototype.map.call(region.querySelectorAll("details[open][id]"), function (d) { return d.id; });
+    var typed = {};
+    region.querySelectorAll("textarea[id], input[id]:not([type=hidden])").forEach(function (f) { if (f.value) typed[f.id] = f.value; });
+    var focused = document.activeElement && region.contains(document.activeElement) ? document.activeElement.id : "";
+    region.innerHTML = html;
+    open.forEach(function (id) { var d = document.getElementById(id); if (d) d.open = true; });
+    Object.keys(typed).forEach(function (id) { var f = document.getElementById(id); if (f) f.value = typed[id]; });
+    if (focused) { var f = document.getElementById(focused); if (f) f.focus(); }
+  }
+
   // Fetch a region's partial URL and swap it in; a newer refresh supersedes an older one.
   function refresher(region) {
     var seq = 0;
@@ -11,9 +23,14 @@
       var mine = ++seq;
       return fetch(url || region.dataset.partialUrl, { headers: { "Accept": "text/html" }, credentials: "same-origin" })
         .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.text(); })
-        .then(function (html) { if (mine === seq) region.innerHTML = html; })
+        .then(function (html) { if (mine === seq) swap(region, html); })
         .catch(function () { /* the page still works; the next event or a reload catches up */ });
     };
+  }
+
+  // Run fn whenever the live stream (re)opens: it covers changes made before it connected or while it was down.
+  function onReconnect(fn) {
+    document.addEventListener("live:open", function () { fn(); });
   }
   var bookingTypes = ["booking.requested", "booking.confirmed", "booking.declined", "booking.cancelled",
     "booking.expired", "booking.completed", "booking.no_show", "booking.changed"];
@@ -25,7 +42,7 @@
     var timer = null;
     var later = function () { window.clearTimeout(timer); timer = window.setTimeout(function () { refreshPanel(); }, 100); };
     bookingTypes.concat(["availability.changed"]).forEach(function (type) { document.addEventListener("live:" + type, later); });
-    document.addEventListener("live:open", later);  // catch up after a dropped connection
+    onReconnect(later);  // catch up after a dropped connection
 
     // Month, day, length and timezone links update the panel in place and keep the address shareable.
     panel.addEventListener("click", function (e) {
@@ -120,7 +137,7 @@
         });
       });
     });
-    document.addEventListener("live:open", function () { refreshBody(); });
+    onReconnect(function () { refreshBody(); });
   }
 
   // --- my bookings ---
@@ -128,5 +145,6 @@
   if (mine) {
     var refreshMine = refresher(mine);
     bookingTypes.forEach(function (type) { document.addEventListener("live:" + type, function () { refreshMine(); }); });
+    onReconnect(function () { refreshMine(); });
   }
 })();
