@@ -41,6 +41,11 @@ def calendar_channel(instructor_id: int) -> str:
 STUDIO_CHANNEL = "studio"
 
 
+def pubsub_prefix(client: redis.Redis) -> str:
+    """Return the pub/sub channel prefix; it names the Redis database, since pub/sub ignores database numbers."""
+    return f"{PREFIX}{client.connection_pool.connection_kwargs.get('db', 0)}:"
+
+
 # --- publishing -----------------------------------------------------------------------------------
 
 def publish(channels: Iterable[str], type_: str, data: dict[str, Any] | None = None) -> None:
@@ -60,7 +65,7 @@ def send_now(client: redis.Redis, channels: Iterable[str], type_: str, data: dic
             pipe.lpush(key, payload)
             pipe.ltrim(key, 0, BACKLOG - 1)
             pipe.expire(key, BACKLOG_TTL)
-            pipe.publish(PREFIX + channel, payload)
+            pipe.publish(pubsub_prefix(client) + channel, payload)
         pipe.execute()
         return event_id
     except redis.RedisError as exc:
@@ -133,7 +138,8 @@ class Hub:
             try:
                 client = redis.Redis.from_url(self.redis_url, socket_connect_timeout=2, health_check_interval=15)
                 pubsub = self._pubsub = client.pubsub()
-                pubsub.psubscribe(PREFIX + "*")
+                prefix = pubsub_prefix(client)
+                pubsub.psubscribe(prefix + "*")
                 for message in pubsub.listen():
                     if message.get("type") == "psubscribe":
                         # Redis confirmed the subscription: from now on no published event is missed.
@@ -142,7 +148,7 @@ class Hub:
                         continue
                     if message.get("type") != "pmessage":
                         continue
-                    channel = message["channel"].decode()[len(PREFIX):]
+                    channel = message["channel"].decode()[len(prefix):]
                     payload = message["data"].decode()
                     with self._lock:
                         targets = list(self._listeners.get(channel, ()))

@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 
 from booking_app.extensions import db
-from booking_app.realtime import _hub, publish, send_now, user_channel
+from booking_app.realtime import _hub, publish, pubsub_prefix, send_now, user_channel
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,19 +36,21 @@ def _close_hub(app):
 def listener(redis_client):
     """A raw Redis subscriber on every live-event channel."""
     pubsub = redis_client.pubsub(ignore_subscribe_messages=True)
-    pubsub.psubscribe("ev:*")
+    pubsub.psubscribe(pubsub_prefix(redis_client) + "*")
     assert pubsub.get_message(timeout=1) is None  # consume the subscription confirmation
     yield pubsub
     pubsub.close()
 
 
 def _received(pubsub, wait: float = 0.5) -> list[tuple[str, dict]]:
+    prefix = pubsub.connection_pool.connection_kwargs.get("db", 0)
     found = []
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         message = pubsub.get_message(timeout=0.05)
         if message and message["type"] == "pmessage":
-            found.append((message["channel"].decode(), json.loads(message["data"])))
+            channel = message["channel"].decode().removeprefix(f"ev:{prefix}:")
+            found.append((channel, json.loads(message["data"])))
     return found
 
 
@@ -57,7 +60,7 @@ def test_an_event_is_sent_only_when_its_transaction_commits(app, users, listener
     assert _received(listener, 0.2) == []  # not before the commit
     db.session.commit()
     [(channel, event)] = _received(listener)
-    assert channel == f"ev:user:{user.id}"
+    assert channel == f"user:{user.id}"
     assert event["type"] == "booking.confirmed" and event["data"] == {"id": 7} and event["id"] >= 1
 
 
@@ -75,7 +78,7 @@ def test_a_profile_change_publishes_to_its_owner(app, users, listener):
     user = users.make(timezone="UTC")
     update_profile(user, name="New Name", timezone="Asia/Tokyo")
     [(channel, event)] = _received(listener)
-    assert channel == f"ev:user:{user.id}"
+    assert channel == f"user:{user.id}"
     assert event["type"] == "profile.updated"
     assert event["data"] == {"name": "New Name", "timezone": "Asia/Tokyo"}
 
@@ -127,6 +130,22 @@ def test_the_stream_pings_at_once_and_delivers_only_the_users_own_events(app, cl
         assert event["type"] == "message.sent" and event["data"] == {"for": "me"}
     finally:
         stream.close()
+
+
+def test_events_do_not_cross_between_redis_databases(app, redis_client, listener):
+    # Pub/sub ignores database numbers: two apps on one Redis server must not hear each other.
+    pool = redis_client.connection_pool
+    other_db_number = 15 if pool.connection_kwargs.get("db", 0) != 15 else 14
+    other_db = redis.Redis(connection_pool=redis.ConnectionPool(
+        connection_class=pool.connection_class, **{**pool.connection_kwargs, "db": other_db_number}))
+    try:
+        send_now(other_db, [user_channel(987654)], "message.sent", {"from": "another app"})
+        assert _received(listener, 0.3) == []
+        send_now(redis_client, [user_channel(987654)], "message.sent", {"from": "this app"})
+        assert [event["data"] for _, event in _received(listener)] == [{"from": "this app"}]
+    finally:
+        other_db.delete("ev:log:user:987654")
+        other_db.close()
 
 
 @pytest.mark.app_config(SSE_HEARTBEAT_SECONDS=0.1)
