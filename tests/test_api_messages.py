@@ -126,3 +126,13 @@ def test_the_openapi_document_describes_the_message_endpoints(client):
     assert {"get", "post"} <= set(paths["/api/bookings/{booking_id}/messages"])
     assert "get" in paths["/api/bookings/unread"]
     assert "post" in paths["/api/bookings/{booking_id}/messages/read"]
+
+
+@pytest.mark.app_config(MESSAGE_RATE_LIMIT="2/minute")
+def test_the_form_and_the_api_share_one_sending_budget(client, auth, booking, people):
+    maria, _ = people
+    auth.login(maria)
+    assert client.post(f"/bookings/{booking.id}/messages", data={"body": "by form"}).status_code == 302
+    assert client.post(f"/api/bookings/{booking.id}/messages", json={"body": "by api"}, headers=bearer(maria)).status_code == 201
+    assert client.post(f"/bookings/{booking.id}/messages", data={"body": "third"}).status_code == 429
+    assert count(Message) == 2

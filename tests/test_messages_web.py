@@ -262,3 +262,19 @@ def test_the_booking_page_shows_the_thread_marks_it_read_and_sends_back_to_itsel
     assert form_next in page
     sent = client.post(f"/bookings/{booking.id}/messages", data={"body": "Yes!", "next": f"/bookings/{booking.id}"})
     assert sent.headers["Location"] == f"/bookings/{booking.id}#latest"
+
+
+def test_templates_can_ask_which_bookings_glow(app, booking, people):
+    from flask import render_template_string
+    from flask_login import login_user
+
+    maria, tom = people
+    svc.send_message(booking, maria, QUESTION)
+    snippet = ('{% for id in [' + str(booking.id) + ', 999] %}<i data-booking-id="{{ id }}" '
+               'class="{{ "glow" if id in unread_booking_ids() }}"></i>{% endfor %}{{ unread_message_counts() }}')
+    with app.test_request_context("/"):
+        login_user(tom)
+        html = render_template_string(snippet)
+    assert f'data-booking-id="{booking.id}" class="glow"' in html
+    assert 'data-booking-id="999" class=""' in html
+    assert f"{{{booking.id}: 1}}" in html
