@@ -143,4 +143,6 @@ def _csrf_for_session_writes() -> None:
         return
     if request.headers.get("Authorization", "").startswith("Bearer "):
         return
+    if not current_user.is_authenticated:
+        return  # nothing to forge without a session; the view answers 401
     csrf.protect()
