@@ -1,0 +1,29 @@
+"""A booking with unread messages glows on the instructor's schedule, and stops glowing once read."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from booking_app.extensions import db
+from booking_app.models import Booking, BookingChange
+from booking_app.services.messages import mark_read, send_message
+from tests.conftest import utc
+
+
+def test_a_lesson_with_an_unread_message_glows_on_the_schedule_until_read(app, client, auth, users):
+    teacher = users.make("instructor", timezone="Europe/London")
+    student = users.make("student")
+    start = utc(2027, 3, 9, 14, 0)
+    booking = Booking(instructor_id=teacher.id, student_id=student.id, starts_at=start, ends_at=start + timedelta(hours=1),
+                      status="confirmed", created_at=start - timedelta(days=2), expires_at=start - timedelta(days=1))
+    db.session.add(booking)
+    db.session.flush()
+    db.session.add(BookingChange(booking_id=booking.id, actor_id=student.id, to_status="pending"))
+    db.session.commit()
+    send_message(booking, student, "Can we focus on cross-body lead?")
+    auth.login(teacher)
+    page = client.get("/schedule?view=week&date=2027-03-09").get_data(as_text=True)
+    assert f'class="ev ev-confirmed glow" data-booking-id="{booking.id}"' in page
+    mark_read(booking, teacher)
+    page = client.get("/schedule?view=week&date=2027-03-09").get_data(as_text=True)
+    assert f'class="ev ev-confirmed" data-booking-id="{booking.id}"' in page
