@@ -226,3 +226,11 @@ def test_booking_forms_refuse_a_post_without_the_csrf_token(client, auth, maria,
     response = client.post("/book/confirm", data={"instructor": maria.id, "start": "2026-02-05T14:00:00Z"})
     assert response.status_code in (302, 400)
     assert count(Booking) == 0
+
+
+def test_an_instructor_can_open_their_own_shareable_link_as_a_preview(app, client, auth, users):
+    teacher = users.make("instructor", name="Maria Alvarez")
+    auth.login(teacher)
+    page = client.get(f"/book/{teacher.id}")
+    assert page.status_code == 200
+    assert "This is your booking page as students see it" in page.get_data(as_text=True)

@@ -100,9 +100,11 @@ def book(instructor_id: int | None = None) -> str | Response:
     """Show instructors, a month of days with open slots and the chosen day's slots."""
     now = clock.now()
     me = current_user.id if current_user.is_authenticated else None
-    staff = [person for person in teaching_staff() if person.id != me]
+    everyone = teaching_staff()
+    staff = [person for person in everyone if person.id != me]
     chosen_id = instructor_id or request.args.get("instructor", type=int)
-    chosen = next((p for p in staff if p.id == chosen_id), None)
+    # An instructor may open their own shareable link to see what students see.
+    chosen = next((p for p in everyone if p.id == chosen_id), None)
     if (instructor_id or chosen_id) and chosen is None:
         abort(404)
     shown = [chosen] if chosen else staff

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import g
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import StudioSettings
@@ -18,9 +19,14 @@ def get_studio() -> StudioSettings:
         return cached
     studio = db.session.get(StudioSettings, 1)
     if studio is None:
-        studio = StudioSettings(id=1)
-        db.session.add(studio)
-        db.session.flush()
+        # Two first requests may race to create the row: the loser reads the winner's.
+        try:
+            with db.session.begin_nested():
+                db.session.add(StudioSettings(id=1))
+        except IntegrityError:
+            pass
+        studio = db.session.get(StudioSettings, 1)
+        assert studio is not None
     g.studio = studio
     return studio
 
