@@ -14,7 +14,6 @@ from ..domain.bookings import (
     AUTO_DECLINE_REASON,
     SYSTEM,
     Action,
-    BookingFacts,
     Status,
     TransitionRefused,
     next_status,
@@ -34,6 +33,7 @@ from ..models import (
 )
 from ..realtime import STUDIO_CHANNEL, calendar_channel, publish, user_channel
 from . import ServiceError, effects
+from .bookings import facts as booking_facts
 from .clock import now as clock_now
 from .slots import active_bookings_filter, load_rules
 from .studio import get_studio
@@ -433,16 +433,8 @@ def auto_decline(instructor_id: int, now: datetime | None = None) -> list[int]:
     for booking in pending:
         if _covered(booking, rules):
             continue
-        facts = BookingFacts(
-            status=Status(booking.status),
-            instructor_id=booking.instructor_id,
-            student_id=booking.student_id,
-            starts_at=booking.starts_at,
-            ends_at=booking.ends_at,
-            expires_at=booking.expires_at,
-        )
         try:
-            new_status = next_status(facts, Action.AUTO_DECLINE, SYSTEM, now=now, cancellation_window_hours=cancellation_hours)
+            new_status = next_status(booking_facts(booking), Action.AUTO_DECLINE, SYSTEM, now=now, cancellation_window_hours=cancellation_hours)
         except TransitionRefused:
             continue  # the request moved on (expired) in the meantime: nothing to decline
         booking.status = new_status.value
