@@ -62,12 +62,12 @@ def init_app(app: Flask) -> None:
         return db.session.get(User, int(user_id))
 
     from . import realtime
-    from .services import mail  # noqa: F401  (registers the mail effect and the reminder sweep step)
     from .admin.routes import bp as admin_bp
     from .api import init_api
     from .auth.routes import bp as auth_bp
     from .cli import register_cli
     from .main import bp as main_bp
+    from .services import mail  # noqa: F401  (registers the mail effect and the reminder sweep step)
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)

@@ -82,7 +82,7 @@ def test_a_confirmation_arrives_by_smtp_with_local_times_and_an_invitation(app, 
     assert received["Subject"] == "Confirmed: your lesson with Maria Alvarez on Tue 16 Mar, 7:00 PM CET"
     text = received.get_body(("plain",)).get_content()
     assert "Tue 16 Mar, 7:00 PM CET – Tue 16 Mar, 8:00 PM CET" in text
-    assert "/bookings/%d" % lesson.id in text
+    assert f"/bookings/{lesson.id}" in text
     html = received.get_body(("html",)).get_content()
     assert "Open the booking" in html
     [attachment] = [part for part in received.iter_attachments() if part.get_content_type() == "text/calendar"]
@@ -226,7 +226,8 @@ def test_the_feed_imports_into_an_independent_ical_parser(app, client, auth, les
 
 def test_a_request_confirm_remind_cancel_cycle_delivers_the_right_mails(app, inbox, users):
     from booking_app.services import bookings
-    from tests.booking_helpers import NOW as MONDAY, at, open_hours
+    from tests.booking_helpers import NOW as MONDAY
+    from tests.booking_helpers import at, open_hours
 
     app.config["FROZEN_NOW"] = MONDAY
     teacher = users.make("instructor", name="Maria Alvarez", timezone="America/New_York")
