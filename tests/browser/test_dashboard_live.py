@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from booking_app.extensions import db
-from booking_app.models import BookingChange
+from booking_app.models import BookingChange, User
 from booking_app.services import bookings, clock
 from booking_app.services.notifications import notify
 from booking_app.services.slots import open_slots
@@ -43,12 +43,23 @@ def watch(page, problems) -> object:  # type: ignore[no-untyped-def]
     return page
 
 
-def sign_in(page, user, password: str) -> None:  # type: ignore[no-untyped-def]
+def plain(*people) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    """Return names and e-mails as plain values, then end the session's read.
+
+    On SQLite every transaction takes the write lock, so a read left open here (even reloading an expired
+    attribute) would hold up the server's writes until the test ends.
+    """
+    out = [{"email": p.email, "name": p.name} for p in people]
+    db.session.close()
+    return out
+
+
+def sign_in(page, user: dict[str, str], password: str) -> None:  # type: ignore[no-untyped-def]
     page.goto("/login")
-    page.locator("form").get_by_label("Email").fill(user.email)
-    page.locator("form").get_by_label("Password").fill(password)
+    page.locator("main form").get_by_label("Email").fill(user["email"])
+    page.locator("main form").get_by_label("Password").fill(password)
     page.locator("main").get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("link", name=re.compile(re.escape(user.name)))).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile(re.escape(user["name"])))).to_be_visible()
 
 
 # Count the page's fetches so a test leaves a page only once its catch-up requests have finished
@@ -89,22 +100,25 @@ def test_a_request_appears_live_for_the_instructor_and_the_acceptance_for_the_st
     now = clock.now()
     slots = open_slots(maria, now.date(), (now + timedelta(days=20)).date(), now=now)
     assert len(slots) > 3, "the instructor needs open slots for this test"
-    db.session.commit()  # end the read: SQLite transactions here take the write lock the server needs
+    maria_id, sam_id, start = maria.id, sam.id, slots[2].starts_at
+    teacher, learner = plain(maria, sam)
 
     instructor = page
     instructor.context.add_init_script(TRACK_FETCHES)
     second_context.add_init_script(TRACK_FETCHES)  # type: ignore[attr-defined]
-    sign_in(instructor, maria, users.password)
+    sign_in(instructor, teacher, users.password)
     open_live(instructor, "/dashboard")
     expect(instructor.get_by_text("No requests are waiting for you")).to_be_visible()
 
     student = watch(second_context.new_page(), page_problems)  # type: ignore[attr-defined]
-    sign_in(student, sam, users.password)
+    sign_in(student, learner, users.password)
     open_live(student, "/dashboard")
     expect(student.get_by_role("heading", name="No lessons yet")).to_be_visible()
 
-    booking = bookings.request_booking(sam, maria.id, slots[2].starts_at, notes="Scales, please").booking
-    row = instructor.locator(f'[data-row="awaiting"][data-booking-id="{booking.id}"]')
+    sam = db.session.get(User, sam_id)
+    booking_id = bookings.request_booking(sam, maria_id, start, notes="Scales, please").booking.id
+    db.session.close()
+    row = instructor.locator(f'[data-row="awaiting"][data-booking-id="{booking_id}"]')
     expect(row).to_be_visible(timeout=LIVE)
     expect(row).to_contain_text("Sam Student")
     expect(row).to_contain_text("Scales, please")
@@ -113,17 +127,17 @@ def test_a_request_appears_live_for_the_instructor_and_the_acceptance_for_the_st
     expect(instructor.locator("[data-bell-count]")).to_have_text("1")
     expect(instructor.locator("#live-region")).to_contain_text("New lesson request")
 
-    pending = student.locator(f'[data-booking-id="{booking.id}"] [data-status]')
+    pending = student.locator(f'[data-booking-id="{booking_id}"] [data-status]')
     expect(pending).to_have_text("Pending", timeout=LIVE)
 
     row.get_by_role("button", name=re.compile("^Accept")).click()
     expect(instructor.locator("[data-dash-flash]")).to_contain_text("Lesson confirmed")
-    expect(instructor.locator(f'section[aria-labelledby="upcoming-heading"] [data-booking-id="{booking.id}"]')).to_be_visible()
+    expect(instructor.locator(f'section[aria-labelledby="upcoming-heading"] [data-booking-id="{booking_id}"]')).to_be_visible()
     expect(pending).to_have_text("Confirmed", timeout=LIVE)
     expect(student.locator("[data-bell-count]")).to_have_text("1")
     db.session.expire_all()
-    changes = [c.to_status for c in db.session.query(BookingChange).filter_by(booking_id=booking.id)]
-    db.session.commit()
+    changes = [c.to_status for c in db.session.query(BookingChange).filter_by(booking_id=booking_id)]
+    db.session.close()
     assert changes == ["pending", "confirmed"]
 
 
@@ -153,10 +167,11 @@ def test_screenshots_of_each_dashboard_at_desktop_and_phone_width(page, second_c
     notify(maria.id, "booking.cancelled", "Sam Student cancelled the lesson for Sat 21 Nov at 11:00 AM (CET).",
            booking_id=first.id).read_at = now
     db.session.commit()
+    maria_, sam_, owner_ = plain(maria, sam, owner)
 
     page.context.add_init_script(TRACK_FETCHES)
     second_context.add_init_script(TRACK_FETCHES)  # type: ignore[attr-defined]
-    sign_in(page, maria, users.password)
+    sign_in(page, maria_, users.password)
     open_live(page, "/dashboard")
     page.locator("details.dash-decline").first.locator("summary").click()
     screenshot(page, "dashboard-instructor")
@@ -167,14 +182,14 @@ def test_screenshots_of_each_dashboard_at_desktop_and_phone_width(page, second_c
     screenshot(page, "notifications")
 
     student = watch(second_context.new_page(), page_problems)  # type: ignore[attr-defined]
-    sign_in(student, sam, users.password)
+    sign_in(student, sam_, users.password)
     open_live(student, "/dashboard")
     expect(student.get_by_text("Cannot cancel within 24 hours of start time.")).to_be_visible()
     screenshot(student, "dashboard-student")
 
     page.get_by_role("button", name="Sign out").click()  # the first browser becomes the owner's
     expect(page.locator("nav").get_by_role("link", name="Sign in")).to_be_visible()
-    sign_in(page, owner, users.password)
+    sign_in(page, owner_, users.password)
     open_live(page, "/dashboard/studio")
     expect(page.locator("svg[role=img]")).to_be_visible()
     screenshot(page, "dashboard-studio")
