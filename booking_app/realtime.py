@@ -9,7 +9,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import redis
 from flask import Blueprint, Flask, Response, current_app, request, stream_with_context
@@ -57,7 +57,7 @@ def publish(channels: Iterable[str], type_: str, data: dict[str, Any] | None = N
 def send_now(client: redis.Redis, channels: Iterable[str], type_: str, data: dict[str, Any]) -> int | None:
     """Send an event at once (used after commit); returns its id, or None when Redis is unreachable."""
     try:
-        event_id = int(client.incr(SEQUENCE_KEY))
+        event_id = int(cast(int, client.incr(SEQUENCE_KEY)))
         payload = json.dumps({"id": event_id, "type": type_, "data": data}, separators=(",", ":"))
         pipe = client.pipeline(transaction=False)
         for channel in channels:
@@ -177,7 +177,7 @@ def _backlog(client: redis.Redis, channels: Iterable[str], last_id: int) -> list
     events: dict[int, str] = {}
     try:
         for channel in channels:
-            for raw in client.lrange(f"{PREFIX}log:{channel}", 0, BACKLOG - 1):
+            for raw in cast(list[Any], client.lrange(f"{PREFIX}log:{channel}", 0, BACKLOG - 1)):
                 payload = raw.decode() if isinstance(raw, bytes) else str(raw)
                 event_id = json.loads(payload)["id"]
                 if event_id > last_id:
