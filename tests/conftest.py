@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 
 from booking_app import create_app
 from booking_app.extensions import db
-from booking_app.models import User
+from booking_app.models import StudioSettings, User
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,6 +91,8 @@ def _empty_tables() -> None:
                 conn.exec_driver_sql(f"DELETE FROM {name}")
             if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'").first():
                 conn.exec_driver_sql("DELETE FROM sqlite_sequence")
+        # The migration creates the studio row with its defaults; put it back as a fresh install has it.
+        conn.execute(sa.insert(StudioSettings.__table__).values(id=1))
 
 
 @pytest.fixture
