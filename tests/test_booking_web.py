@@ -234,3 +234,24 @@ def test_an_instructor_can_open_their_own_shareable_link_as_a_preview(app, clien
     page = client.get(f"/book/{teacher.id}")
     assert page.status_code == 200
     assert "This is your booking page as students see it" in page.get_data(as_text=True)
+
+
+def test_an_action_form_returns_to_a_safe_next_page_only(app, client, auth, users):
+    from booking_app.extensions import db
+    from booking_app.models import Booking
+    from tests.booking_helpers import NOW, at, open_hours
+
+    app.config["FROZEN_NOW"] = NOW
+    teacher = users.make("instructor")
+    student = users.make("student")
+    open_hours(teacher)
+    from booking_app.services import bookings
+
+    first = bookings.request_booking(student, teacher.id, at(5, 10)).booking
+    second = bookings.request_booking(student, teacher.id, at(6, 10)).booking
+    auth.login(teacher)
+    assert client.post(f"/bookings/{first.id}/confirm", data={"next": "/dashboard"}).location == "/dashboard"
+    evil = client.post(f"/bookings/{second.id}/confirm", data={"next": "https://evil.example/"})
+    assert evil.location == f"/bookings/{second.id}"
+    db.session.expire_all()
+    assert {b.status for b in db.session.query(Booking)} == {"confirmed"}

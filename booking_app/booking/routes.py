@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from .. import ics
+from ..auth.routes import safe_next
 from ..domain.bookings import ACTIVE_STATUSES, Action, Status, cancellation_window_sentence
 from ..domain.slots import Slot
 from ..domain.timeutil import local_to_utc, utc_to_local
@@ -364,7 +365,7 @@ def act(booking_id: int, action: str) -> Response:
     target = request.form.get("next", "")
     if target == "mine":
         return redirect(url_for("booking.mine"))
-    return redirect(url_for("booking.detail", booking_id=booking_id))
+    return redirect(safe_next(target) or url_for("booking.detail", booking_id=booking_id))
 
 
 @bp.route("/bookings/<int:booking_id>/move", methods=["POST"])
