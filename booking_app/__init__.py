@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import DEV_SECRET_KEY, WEAK_SECRET_KEYS, config_from_env
 
@@ -44,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("OUTBOX_DIR"):
         app.config["OUTBOX_DIR"] = str(Path(app.instance_path) / "outbox")
     _check_secret_key(app)
+    _trust_proxies(app)
 
     from . import database, redis_conn
 
@@ -63,6 +65,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     web.init_app(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Take the client address, scheme and host from the headers of TRUSTED_PROXIES proxy hops."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops < 0:
+        raise RuntimeError("TRUSTED_PROXIES must be 0 or the number of proxies in front of the app.")
+    if hops:
+        # Without this every visitor behind a TLS proxy shares the proxy's address (one rate limit for all).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
 def _check_secret_key(app: Flask) -> None:

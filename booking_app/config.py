@@ -50,4 +50,5 @@ def config_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", False),
         "RATELIMIT_ENABLED": _bool(env, "RATELIMIT_ENABLED", True),
         "SSE_HEARTBEAT_SECONDS": _int(env, "SSE_HEARTBEAT_SECONDS", 15),
+        "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
     }
