@@ -203,6 +203,18 @@ def test_a_no_show_can_be_marked_only_once_the_lesson_has_started(maria, sam):
     assert db.session.get(Booking, booking.id).status == "no_show"
 
 
+
+def test_the_instructor_can_mark_a_no_show_after_the_sweep_completed_the_lesson(maria, sam):
+    booking = service.request_booking(sam, maria.id, at(2, 11), now=NOW).booking
+    service.confirm(maria, booking.id, now=NOW)
+    assert service.complete_due(at(2, 12, 1)) == 1
+    assert service.actions_for(maria, db.session.get(Booking, booking.id), now=at(2, 13)) == [service.Action.NO_SHOW]
+    assert refused(service.mark_no_show, sam, booking.id, now=at(2, 13)).status == 403
+    service.mark_no_show(maria, booking.id, now=at(2, 13))
+    db.session.refresh(booking)
+    assert booking.status == "no_show"
+    assert (booking.history[-1].from_status, booking.history[-1].to_status) == ("completed", "no_show")
+
 def test_confirming_an_expired_request_is_refused(maria, sam):
     booking = service.request_booking(sam, maria.id, at(5, 14), now=NOW).booking
     error = refused(service.confirm, maria, booking.id, now=NOW + timedelta(hours=4))

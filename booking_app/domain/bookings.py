@@ -185,6 +185,12 @@ def next_status(
                 raise TransitionRefused("This lesson has not ended yet.", "too_early")
             return Status.COMPLETED
 
+    # The sweep completes lessons a minute after they end, so staff may still record a no-show afterwards.
+    if status is Status.COMPLETED and action is Action.NO_SHOW:
+        if now < booking.starts_at:
+            raise TransitionRefused(NO_SHOW_TOO_EARLY, "too_early")
+        return Status.NO_SHOW
+
     raise TransitionRefused(_status_sentence(status), "not_allowed")
 
 

@@ -72,6 +72,8 @@ ALLOWED: dict[tuple[Status, Action, str], Status] = {
     (Status.CONFIRMED, Action.COMPLETE, "system"): Status.COMPLETED,
     (Status.CONFIRMED, Action.NO_SHOW, "instructor"): Status.NO_SHOW,
     (Status.CONFIRMED, Action.NO_SHOW, "owner"): Status.NO_SHOW,
+    (Status.COMPLETED, Action.NO_SHOW, "instructor"): Status.NO_SHOW,
+    (Status.COMPLETED, Action.NO_SHOW, "owner"): Status.NO_SHOW,
 }
 
 # A moment at which each allowed combination goes through.
@@ -84,6 +86,7 @@ ALLOWED_AT: dict[tuple[Status, Action], datetime] = {
     (Status.CONFIRMED, Action.CANCEL): MOMENTS["soon_after_request"],
     (Status.CONFIRMED, Action.COMPLETE): MOMENTS["after_lesson"],
     (Status.CONFIRMED, Action.NO_SHOW): MOMENTS["during_lesson"],
+    (Status.COMPLETED, Action.NO_SHOW): MOMENTS["after_lesson"],
 }
 
 REFUSED = [
@@ -377,7 +380,10 @@ CONFIRM, DECLINE, CANCEL, NO_SHOW = Action.CONFIRM, Action.DECLINE, Action.CANCE
         (Status.CONFIRMED, "during_lesson", "student", []),
         (Status.CONFIRMED, "after_lesson", "instructor", [NO_SHOW]),
         (Status.CANCELLED, "soon_after_request", "instructor", []),
-        (Status.COMPLETED, "after_lesson", "owner", []),
+        (Status.COMPLETED, "after_lesson", "owner", [NO_SHOW]),
+        (Status.COMPLETED, "after_lesson", "instructor", [NO_SHOW]),
+        (Status.COMPLETED, "after_lesson", "student", []),
+        (Status.NO_SHOW, "after_lesson", "instructor", []),
     ],
 )
 def test_allowed_actions_offer_each_party_only_its_buttons(
