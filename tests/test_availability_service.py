@@ -191,16 +191,21 @@ def test_removing_availability_declines_uncovered_pending_requests_and_only_warn
     assert db.session.get(Booking, confirmed_tue.id).status == "confirmed"
     assert db.session.get(Booking, pending_thu.id).status == "pending"
     note = db.session.scalars(db.select(Notification).where(Notification.user_id == maria.id)).one()
-    assert note.booking_id == pending_tue.id and "Instructor availability changed" in note.text
+    assert (note.kind, note.booking_id) == ("booking.declined", pending_tue.id)
+    assert "Instructor availability changed" in note.text
+    mail = db.session.scalars(db.select(Effect).where(Effect.kind == "mail")).one()
+    assert mail.payload == {"user_id": maria.id, "template": "booking_declined", "booking_id": pending_tue.id}
+    live_notes = [e for e in events(redis_client, f"user:{maria.id}") if e["type"] == "notification.created"]
+    assert live_notes and "Instructor availability changed" in live_notes[-1]["data"]["text"]
     assert "declined" in {e["type"].split(".")[-1] for e in events(redis_client, f"user:{maria.id}")}
     assert any(e["type"] == "booking.declined" for e in events(redis_client, "studio"))
     calendar = events(redis_client, f"calendar:{teacher.id}")
     assert [e["type"] for e in calendar] == ["availability.changed", "booking.declined"]
-    assert "Maria" not in json.dumps(calendar) and set(calendar[1]["data"]) == {"instructor_id", "start", "end"}
+    assert "Maria" not in json.dumps(calendar) and set(calendar[1]["data"]) == {"instructor_id"}
 
     # Idempotent: a second run finds nothing more to decline.
     assert service.auto_decline(teacher.id) == []
-    assert count(BookingChange) == 1 and count(Notification) == 1
+    assert count(BookingChange) == 1 and count(Notification) == 1 and count(Effect, Effect.kind == "mail") == 1
 
 
 @frozen

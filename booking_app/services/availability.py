@@ -10,33 +10,22 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from ..domain import slots as engine
-from ..domain.bookings import (
-    AUTO_DECLINE_REASON,
-    SYSTEM,
-    Action,
-    Status,
-    TransitionRefused,
-    next_status,
-)
-from ..domain.timeutil import is_valid_timezone, utc_to_local
+from ..domain.timeutil import is_valid_timezone
 from ..extensions import db
 from ..models import (
     Block,
     Booking,
-    BookingChange,
     InstructorSettings,
-    Notification,
     OneTimeWindow,
     Role,
     User,
     WeeklyWindow,
 )
-from ..realtime import STUDIO_CHANNEL, calendar_channel, publish, user_channel
+from ..realtime import calendar_channel, publish
 from . import ServiceError, effects
-from .bookings import facts as booking_facts
+from .bookings import decline_uncovered
 from .clock import now as clock_now
 from .slots import active_bookings_filter, load_rules
-from .studio import get_studio
 
 AUTO_DECLINE = "auto_decline"
 MAX_BUFFER_MINUTES = 240
@@ -428,52 +417,10 @@ def auto_decline(instructor_id: int, now: datetime | None = None) -> list[int]:
         .order_by(Booking.starts_at)
         .with_for_update(of=Booking)
     ).all()
-    cancellation_hours = get_studio().cancellation_window_hours
     declined: list[Booking] = []
     for booking in pending:
-        if _covered(booking, rules):
-            continue
-        try:
-            new_status = next_status(booking_facts(booking), Action.AUTO_DECLINE, SYSTEM, now=now, cancellation_window_hours=cancellation_hours)
-        except TransitionRefused:
-            continue  # the request moved on (expired) in the meantime: nothing to decline
-        booking.status = new_status.value
-        booking.decided_at = now
-        booking.status_reason = AUTO_DECLINE_REASON
-        db.session.add(
-            BookingChange(
-                booking_id=booking.id,
-                actor_id=None,
-                from_status=Status.PENDING.value,
-                to_status=new_status.value,
-                note=AUTO_DECLINE_REASON,
-                at=now,
-            )
-        )
-        when = utc_to_local(booking.starts_at, booking.student.timezone).strftime("%a %-d %b, %-I:%M %p")
-        db.session.add(
-            Notification(
-                user_id=booking.student_id,
-                kind="booking.declined",
-                text=f"Your request for {when} with {instructor.name} was declined: {AUTO_DECLINE_REASON}.",
-                booking_id=booking.id,
-                created_at=now,
-            )
-        )
-        declined.append(booking)
-    for booking in declined:
-        private = {"booking_id": booking.id, "status": booking.status, "reason": AUTO_DECLINE_REASON}
-        publish([user_channel(booking.student_id)], "booking.declined", private)
-        publish([user_channel(booking.student_id)], "notification.created", {"booking_id": booking.id})
-        publish([user_channel(instructor_id), STUDIO_CHANNEL], "booking.declined", private)
-        publish(
-            [calendar_channel(instructor_id)],
-            "booking.declined",
-            {
-                "instructor_id": instructor_id,
-                "start": booking.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "end": booking.ends_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            },
-        )
+        # The same conditional update, history, notification (with its mail) and live events as a decline.
+        if not _covered(booking, rules) and decline_uncovered(booking, now):
+            declined.append(booking)
     db.session.commit()
     return [b.id for b in declined]

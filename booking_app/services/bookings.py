@@ -397,6 +397,33 @@ def _cancel_original(moved: Booking, staff: User, now: datetime) -> None:
         _announce(original, "booking.cancelled")
 
 
+def decline_uncovered(booking: Booking, now: datetime) -> bool:
+    """Decline a pending request its instructor's availability no longer covers (the system acts; the caller commits).
+
+    Return whether this call declined it: a request that expired or was answered meanwhile is left alone.
+    """
+    try:
+        new = rules.next_status(
+            facts(booking), Action.AUTO_DECLINE, rules.SYSTEM, now=now,
+            cancellation_window_hours=get_studio().cancellation_window_hours,
+        )
+    except rules.TransitionRefused:
+        return False
+    reason = rules.AUTO_DECLINE_REASON
+    if not _set_status(booking, Status.PENDING, new, reason, now):
+        return False
+    _history(booking, None, Status.PENDING, new, reason, now)
+    # The instructor changed the availability themselves, so only the student is told (as in a normal decline).
+    notify(
+        booking.student_id, f"booking.{new.value}",
+        f"Your request for {_when(booking.starts_at, booking.student)} with {booking.instructor.name} "
+        f"was declined. Reason: {reason}. Choose another time on the booking page.",
+        booking_id=booking.id,
+    )
+    _announce(booking, f"booking.{new.value}")
+    return True
+
+
 def move(user: User, booking_id: int, starts_at: datetime, now: datetime | None = None) -> Booking:
     """Move a pending or confirmed lesson to another open time directly (instructor or owner); tell the student."""
     now = now or clock.now()
