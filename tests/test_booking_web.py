@@ -41,7 +41,7 @@ def test_an_anonymous_visitor_choosing_a_slot_is_sent_to_sign_in_and_back_to_tha
     links = re.findall(r'class="btn btn-outline-primary slot" href="([^"]+)"', page)
     assert links and all(link.startswith("/login?next=") for link in links)
     target = parse_qs(urlsplit(links[0].replace("&amp;", "&")).query)["next"][0]
-    assert target == f"/book/confirm?instructor={maria.id}&start=2026-02-05T09:00:00Z"
+    assert target == f"/book/confirm?instructor={maria.id}&start=2026-02-05T09:00:00Z&tz=UTC"
 
 
 def test_the_shareable_link_preselects_the_instructor_and_lists_the_days_slots(client, maria):
@@ -80,6 +80,34 @@ def test_times_can_be_shown_in_the_instructors_timezone(client, users):
     assert "Times in Asia/Tokyo" in theirs and "9:00 AM" in theirs
 
 
+def test_the_dialog_sentence_names_the_zone_the_slots_are_shown_in(client, auth, users):
+    tokyo = users.make("instructor", name="Kenji Sato", timezone="Asia/Tokyo")
+    open_hours(tokyo)
+    auth.login(users.make("student", timezone="America/New_York"))
+    mine = client.get(f"/book/{tokyo.id}?date=2026-02-04").get_data(as_text=True)
+    theirs = client.get(f"/book/{tokyo.id}?date=2026-02-05&tz=instructor").get_data(as_text=True)
+    # 09:00 in Tokyo on Thu 5 Feb is 7:00 PM in New York on Wed 4 Feb
+    assert 'data-sentence="Request a lesson with Kenji on Wed 4 Feb at 7:00 PM (New York time)?"' in mine
+    assert 'data-sentence="Request a lesson with Kenji on Thu 5 Feb at 9:00 AM (Tokyo time)?"' in theirs
+
+
+def test_the_confirm_page_formats_the_time_in_the_zone_the_slot_was_shown_in(client, auth, users):
+    tokyo = users.make("instructor", name="Kenji Sato", timezone="Asia/Tokyo")
+    open_hours(tokyo)
+    auth.login(users.make("student", timezone="America/New_York"))
+    theirs = client.get(f"/book/{tokyo.id}?date=2026-02-05&tz=instructor").get_data(as_text=True)
+    link = re.findall(r'class="btn btn-outline-primary slot" href="([^"]+)"', theirs)[0].replace("&amp;", "&")
+    assert link.endswith("&tz=Asia/Tokyo")
+    page = client.get(link).get_data(as_text=True)
+    assert "Request a lesson with Kenji on Thu 5 Feb at 9:00 AM (Tokyo time)?" in page
+    assert f'href="/book/{tokyo.id}?date=2026-02-05&amp;tz=instructor"' in page
+    # no zone, or one that is not a zone, means the viewer's own
+    start = "2026-02-05T00:00:00Z"
+    for tz in ("", "&tz=Not%2FA_Zone"):
+        own = client.get(f"/book/confirm?instructor={tokyo.id}&start={start}{tz}").get_data(as_text=True)
+        assert "Request a lesson with Kenji on Wed 4 Feb at 7:00 PM (New York time)?" in own
+
+
 def test_a_length_filter_appears_when_several_lesson_lengths_are_offered(client, maria):
     one_time(maria, 5, __import__("datetime").time(18), __import__("datetime").time(19), 30)
     page = client.get(f"/book/{maria.id}?date=2026-02-05").get_data(as_text=True)
@@ -97,7 +125,7 @@ def test_the_confirm_page_asks_the_question_and_creates_a_pending_request(client
     auth.login(sam)
     url = f"/book/confirm?instructor={maria.id}&start=2026-02-05T14:00:00Z"
     page = client.get(url).get_data(as_text=True)
-    assert "Request a lesson with Maria on Thu 5 Feb at 2:00 PM?" in page
+    assert "Request a lesson with Maria on Thu 5 Feb at 2:00 PM (UTC)?" in page
     response = client.post(url, data={"instructor": maria.id, "start": "2026-02-05T14:00:00Z", "notes": "Hi"})
     booking = db.session.query(Booking).one()
     assert response.status_code == 302 and response.location == f"/bookings/{booking.id}"
@@ -205,7 +233,7 @@ def test_the_student_asks_to_move_a_lesson_through_the_book_page(client, auth, m
     response = client.get(f"/bookings/{booking.id}/reschedule")
     assert response.location == f"/book/{maria.id}?reschedule={booking.id}"
     page = client.get(response.location + "&date=2026-02-11").get_data(as_text=True)
-    assert "Move your lesson with Maria to Wed 11 Feb at 9:00 AM?" in page
+    assert "Move your lesson with Maria to Wed 11 Feb at 9:00 AM (UTC)?" in page
     client.post("/book/confirm", data={"instructor": maria.id, "start": "2026-02-11T09:00:00Z", "reschedule": booking.id})
     moved = db.session.query(Booking).filter(Booking.reschedule_of_id == booking.id).one()
     assert moved.status == "pending"

@@ -17,7 +17,7 @@ from .. import ics
 from ..auth.routes import safe_next
 from ..domain.bookings import ACTIVE_STATUSES, Action, Status, cancellation_window_sentence
 from ..domain.slots import Slot
-from ..domain.timeutil import local_to_utc, utc_to_local
+from ..domain.timeutil import is_valid_timezone, local_to_utc, utc_to_local
 from ..extensions import limiter
 from ..main import teaching_staff
 from ..models import Booking, User
@@ -57,6 +57,18 @@ def short_when(instant: datetime, tz: str) -> str:
     """Format an instant like "Thu 5 Feb at 2:00 PM" in a timezone."""
     local = utc_to_local(instant, tz)
     return f"{local:%a} {local.day} {local:%b} at {local:%-I:%M %p}"
+
+
+def zone_label(tz: str) -> str:
+    """Name a timezone the way people say it: "America/New_York" -> "New York time", "UTC" -> "UTC"."""
+    if "/" not in tz:
+        return tz
+    return f"{tz.rsplit('/', 1)[-1].replace('_', ' ')} time"
+
+
+def when_in_zone(instant: datetime, tz: str) -> str:
+    """Format an instant like "Thu 5 Feb at 2:00 PM (New York time)"."""
+    return f"{short_when(instant, tz)} ({zone_label(tz)})"
 
 
 def first_name(user: User) -> str:
@@ -172,14 +184,14 @@ def book(instructor_id: int | None = None) -> str | Response:
             "booking.confirm_request", instructor=item.instructor.id,
             start=item.slot.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             length=item.slot.lesson_minutes if len(lengths) > 1 else None,
-            reschedule=reschedule.id if reschedule else None,
+            reschedule=reschedule.id if reschedule else None, tz=display_tz,
         )
         if current_user.is_authenticated:
             return target
         return url_for("auth.login", next=target)
 
     def sentence(item: ShownSlot) -> str:
-        when = short_when(item.slot.starts_at, current_user.timezone if current_user.is_authenticated else display_tz)
+        when = when_in_zone(item.slot.starts_at, display_tz)
         if reschedule:
             return f"Move your lesson with {first_name(item.instructor)} to {when}?"
         return f"Request a lesson with {first_name(item.instructor)} on {when}?"
@@ -229,7 +241,10 @@ def confirm_request() -> str | Response | tuple[Any, int]:
         flash(message, "warning")
         return redirect(url_for("booking.book"))
     reschedule_id = int(form.reschedule.data) if (form.reschedule.data or "").isdigit() else None
-    when = short_when(starts_at, current_user.timezone)
+    # The zone the slot was shown in (the book page may show the instructor's), else the viewer's.
+    shown_tz = request.args.get("tz", "")
+    display_tz = shown_tz if shown_tz and is_valid_timezone(shown_tz) else str(current_user.timezone)
+    when = when_in_zone(starts_at, display_tz)
     question = (
         f"Move your lesson with {first_name(instructor)} to {when}?" if reschedule_id
         else f"Request a lesson with {first_name(instructor)} on {when}?"
@@ -264,10 +279,14 @@ def confirm_request() -> str | Response | tuple[Any, int]:
             error = " ".join(e for errors in form.errors.values() for e in errors) or "Check the form and try again."
             if _wants_json():
                 return jsonify(error={"code": "invalid", "message": error}), 422
-    back = url_for("booking.book", instructor_id=instructor.id, date=utc_to_local(starts_at, current_user.timezone).date().isoformat())
+    in_instructor_tz = display_tz != current_user.timezone and display_tz == instructor_tz(instructor)
+    back = url_for(
+        "booking.book", instructor_id=instructor.id, date=utc_to_local(starts_at, display_tz).date().isoformat(),
+        tz="instructor" if in_instructor_tz else None,
+    )
     return render_template(
         "booking/confirm.html", form=form, question=question, instructor=instructor, starts_at=starts_at,
-        error=error, back=back,
+        error=error, back=back, display_tz=display_tz,
     ), (409 if error and "no longer available" in error else 200)
 
 
