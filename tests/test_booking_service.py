@@ -280,6 +280,35 @@ def test_a_confirmed_move_request_cancels_the_original_lesson_in_the_same_step(m
     assert db.session.get(Booking, moved.id).status == "confirmed"
 
 
+
+def test_confirming_a_move_tells_both_people_the_original_was_cancelled_and_mails_the_cancellation(maria, sam):
+    original = _confirmed(maria, sam, at(10, 14))
+    moved = service.request_booking(sam, maria.id, at(11, 10), now=NOW, reschedule_of_id=original.id).booking
+    service.confirm(maria, moved.id, now=NOW)
+    for person in (sam, maria):
+        notes = db.session.scalars(sa.select(Notification).where(
+            Notification.user_id == person.id, Notification.booking_id == original.id,
+            Notification.kind == "booking.cancelled",
+        )).all()
+        assert len(notes) == 1 and "moved to" in notes[0].text
+    mails = db.session.scalars(sa.select(Effect).where(Effect.kind == "mail")).all()
+    cancelled = {m.payload["user_id"] for m in mails if m.payload["template"] == "booking_cancelled"}
+    assert cancelled == {sam.id, maria.id}
+    assert all(m.payload["booking_id"] == original.id for m in mails if m.payload["template"] == "booking_cancelled")
+
+
+def test_a_move_cannot_be_confirmed_once_the_original_lesson_has_started(maria, sam):
+    get_studio().pending_expiry_hours = 72
+    db.session.commit()
+    original = _confirmed(maria, sam, at(3, 9))
+    moved = service.request_booking(sam, maria.id, at(10, 14), now=NOW, reschedule_of_id=original.id).booking
+    error = refused(service.confirm, maria, moved.id, now=at(3, 9, 30))
+    assert (error.status, error.code) == (409, "original_not_cancellable")
+    assert error.message.startswith("The lesson this request would move can no longer be cancelled")
+    assert error.message.endswith("Decline the request instead.")
+    assert db.session.get(Booking, moved.id).status == "pending"
+    assert db.session.get(Booking, original.id).status == "confirmed"
+
 def test_a_declined_move_request_leaves_the_original_lesson_alone(maria, sam):
     original = _confirmed(maria, sam, at(10, 14))
     moved = service.request_booking(sam, maria.id, at(11, 10), now=NOW, reschedule_of_id=original.id).booking

@@ -382,18 +382,39 @@ def _transition(user: User, booking_id: int, action: Action, reason: str, now: d
     return booking
 
 
+ORIGINAL_NOT_CANCELLABLE = (
+    "The lesson this request would move can no longer be cancelled ({why}), so the move cannot be confirmed. "
+    "Decline the request instead."
+)
+
+
 def _cancel_original(moved: Booking, staff: User, now: datetime) -> None:
     original = db.session.get(Booking, moved.reschedule_of_id)
     if original is None or Status(original.status) is not Status.CONFIRMED:
         return  # the original was cancelled meanwhile; the new time simply stands
     note = f"Moved to {_when(moved.starts_at, original.student)}."
     # The domain refuses a system cancel, so the confirming instructor or owner is the actor.
-    new = rules.next_status(
-        facts(original), Action.CANCEL, actor_for(staff), now=now,
-        cancellation_window_hours=get_studio().cancellation_window_hours,
-    )
+    try:
+        new = rules.next_status(
+            facts(original), Action.CANCEL, actor_for(staff), now=now,
+            cancellation_window_hours=get_studio().cancellation_window_hours,
+        )
+    except rules.TransitionRefused as refusal:
+        db.session.rollback()
+        why = refusal.message.rstrip(".")
+        raise ServiceError(
+            ORIGINAL_NOT_CANCELLABLE.format(why=why[:1].lower() + why[1:]), "original_not_cancellable", 409
+        ) from None
     if _set_status(original, Status.CONFIRMED, new, note, now):
         _history(original, staff.id, Status.CONFIRMED, new, note, now)
+        for party in (original.student, original.instructor):
+            whose = "Your lesson" if party.id == original.student_id else f"The lesson with {original.student.name}"
+            notify(
+                party.id, "booking.cancelled",
+                f"{whose} on {_when(original.starts_at, party)} was cancelled: "
+                f"it moved to {_when(moved.starts_at, party)}.",
+                booking_id=original.id,
+            )
         _announce(original, "booking.cancelled")
 
 
