@@ -346,6 +346,19 @@ def test_a_direct_move_onto_a_taken_slot_is_refused(maria, sam, users):
     assert db.session.get(Booking, booking.id).starts_at == at(10, 14)
 
 
+
+def test_a_direct_move_onto_a_slot_held_only_by_an_overdue_request_succeeds_and_persists_its_expiry(maria, sam, users):
+    other = users.make("student")
+    booking = _confirmed(maria, sam, at(10, 14))
+    stale = service.request_booking(other, maria.id, at(10, 16), now=NOW).booking
+    later = NOW + timedelta(hours=5)
+    assert db.session.scalar(sa.select(Booking.status).where(Booking.id == stale.id)) == "pending"
+    service.move(maria, booking.id, at(10, 16), now=later)
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).starts_at == at(10, 16)
+    assert db.session.get(Booking, stale.id).status == "expired"
+    assert count(Notification, Notification.user_id == other.id, Notification.kind == "booking.expired") == 1
+
 def test_a_student_cannot_move_a_lesson_directly(maria, sam):
     booking = _confirmed(maria, sam, at(10, 14))
     assert refused(service.move, sam, booking.id, at(10, 16), now=NOW).status == 403

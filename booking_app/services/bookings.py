@@ -465,6 +465,8 @@ def move(user: User, booking_id: int, starts_at: datetime, now: datetime | None 
     try:
         _lock(_LOCK_INSTRUCTOR, booking.instructor_id)
         _lock(_LOCK_STUDENT, booking.student_id)
+        # Overdue pending rows still count for the database guarantee until they are persisted as expired.
+        _expire(Booking.instructor_id == booking.instructor_id, now)
         rules_ = load_rules(instructor)
         length = booking.lesson_minutes
         pad = timedelta(minutes=rules_.buffer_minutes)
