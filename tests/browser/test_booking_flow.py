@@ -96,7 +96,7 @@ def test_a_request_vanishes_for_others_and_the_confirmation_reaches_the_student_
     sam.locator(f'a.slot[data-start="{start}"]').click()
     dialog = sam.locator("dialog#confirm-dialog")
     expect(dialog).to_be_visible()
-    expect(dialog.get_by_role("heading")).to_have_text(re.compile(r"^Request a lesson with Maria on \w{3} \d{1,2} \w{3} at \d{1,2}:\d{2} [AP]M\?$"))
+    expect(dialog.get_by_role("heading")).to_have_text(re.compile(r"^Request a lesson with Maria on \w{3} \d{1,2} \w{3} at \d{1,2}:\d{2} [AP]M \([^)]+\)\?$"))
     dialog.get_by_label("Note for your instructor (optional)").fill("First lesson — beginner.")
     screenshot(sam, "book-dialog")
     dialog.get_by_role("button", name="Send request").click()
