@@ -69,6 +69,19 @@ def test_a_repeated_identical_request_returns_the_existing_booking(maria, sam):
     assert count(Booking) == 1
 
 
+
+def test_a_repeat_at_the_same_start_with_another_lesson_length_is_refused_with_a_sentence(maria, sam):
+    one_time(maria, 6, time(18), time(20), 90)
+    one_time(maria, 6, time(18), time(19), 60)
+    first = service.request_booking(sam, maria.id, at(6, 18), lesson_minutes=90, now=NOW)
+    again = service.request_booking(sam, maria.id, at(6, 18), lesson_minutes=90, now=NOW)
+    assert (again.created, again.booking.id) == (False, first.booking.id)
+    assert service.request_booking(sam, maria.id, at(6, 18), now=NOW).booking.id == first.booking.id
+    error = refused(service.request_booking, sam, maria.id, at(6, 18), lesson_minutes=60, now=NOW)
+    assert (error.status, error.code) == (409, "other_length")
+    assert error.message.startswith("You already asked for this time with a different lesson length.")
+    assert count(Booking) == 1
+
 def test_a_slot_taken_by_another_student_is_refused_with_the_slot_taken_sentence(maria, sam, users):
     other = users.make("student")
     service.request_booking(sam, maria.id, at(5, 14), now=NOW)

@@ -119,7 +119,7 @@ class Bookings(MethodView):
     @bp.arguments(BookingRequestSchema)
     @bp.response(201, BookingSchema)
     @bp.alt_response(200, schema=BookingSchema, description="The same request was already made; the existing booking")
-    @bp.alt_response(409, schema=ErrorSchema, description="The slot was taken, or you have another session then")
+    @bp.alt_response(409, schema=ErrorSchema, description="The slot was taken, you have another session then, or you asked for this start with another lesson length")
     @bp.alt_response(422, schema=ErrorSchema, description="Not an open slot (past, too soon, beyond the horizon, ...)")
     @limiter.limit("30/minute")
     def post(self, data: dict[str, Any]):  # type: ignore[no-untyped-def]

@@ -178,7 +178,7 @@ def request_booking(
 
     try:
         # A double click or retry: answer with the request already made, whatever the clock says now.
-        existing = _existing(student.id, instructor_id, starts_at, now)
+        existing = _existing(student.id, instructor_id, starts_at, lesson_minutes, now)
         if existing is not None:
             db.session.commit()
             return Requested(existing, created=False)
@@ -189,7 +189,7 @@ def request_booking(
         _lock(_LOCK_STUDENT, student.id)
         # Overdue pending rows still count for the database guarantee until they are persisted as expired.
         _expire(sa.and_(Booking.instructor_id == instructor_id), now)
-        existing = _existing(student.id, instructor_id, starts_at, now)
+        existing = _existing(student.id, instructor_id, starts_at, lesson_minutes, now)
         if existing is not None:
             db.session.commit()
             return Requested(existing, created=False)
@@ -267,8 +267,16 @@ def _check_reschedule(student: User, instructor_id: int, original_id: int, now: 
     return original
 
 
-def _existing(student_id: int, instructor_id: int, starts_at: datetime, now: datetime) -> Booking | None:
-    return db.session.scalar(
+OTHER_LENGTH = (
+    "You already asked for this time with a different lesson length. Withdraw that request first, then ask again."
+)
+
+
+def _existing(
+    student_id: int, instructor_id: int, starts_at: datetime, lesson_minutes: int | None, now: datetime
+) -> Booking | None:
+    """Return the student's active booking at this start (a repeat), or raise a 409 when its length differs."""
+    existing = db.session.scalar(
         sa.select(Booking).where(
             Booking.student_id == student_id,
             Booking.instructor_id == instructor_id,
@@ -276,6 +284,11 @@ def _existing(student_id: int, instructor_id: int, starts_at: datetime, now: dat
             active_bookings_filter(now),
         )
     )
+    if existing is not None and lesson_minutes is not None and existing.ends_at != starts_at + timedelta(
+        minutes=lesson_minutes
+    ):
+        raise ServiceError(OTHER_LENGTH, "other_length", 409)
+    return existing
 
 
 def _rules_slot(
