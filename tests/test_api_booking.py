@@ -123,6 +123,26 @@ def test_the_list_filters_by_effective_status_and_dates(app, client, users, mari
     assert client.get("/api/bookings?status=soon", headers=sam).status_code == 422
 
 
+
+def test_the_list_pages_with_limit_and_offset_by_start_time(client, users, maria):
+    sam = bearer(users.make("student"))
+    for day in ("09", "05", "07", "06", "08"):
+        client.post("/api/bookings", json={"instructor_id": maria.id, "start": f"2026-02-{day}T14:00:00Z"}, headers=sam)
+    starts = [b["start"][8:10] for b in client.get("/api/bookings", headers=sam).json["bookings"]]
+    assert starts == ["05", "06", "07", "08", "09"]
+    page = client.get("/api/bookings?limit=2&offset=2", headers=sam).json["bookings"]
+    assert [b["start"][8:10] for b in page] == ["07", "08"]
+    assert client.get("/api/bookings?offset=5", headers=sam).json["bookings"] == []
+    for bad in ("limit=0", "limit=501", "offset=-1", "limit=many"):
+        assert client.get(f"/api/bookings?{bad}", headers=sam).status_code == 422
+
+
+def test_the_list_paging_parameters_are_documented(client):
+    parameters = client.get("/api/openapi.json").json["paths"]["/api/bookings"]["get"]["parameters"]
+    documented = {p["name"]: p for p in parameters}
+    assert documented["limit"]["schema"]["default"] == 100 and documented["limit"]["schema"]["maximum"] == 500
+    assert documented["offset"]["schema"]["default"] == 0
+
 def test_the_owner_sees_every_booking_and_a_student_only_their_own(client, users, maria):
     owner, sam, other = users.make("owner"), users.make("student"), users.make("student")
     client.post("/api/bookings", json={"instructor_id": maria.id, "start": "2026-02-05T14:00:00Z"}, headers=bearer(sam))

@@ -385,6 +385,21 @@ def test_reads_treat_an_overdue_request_as_expired_before_anything_is_persisted(
     assert db.session.scalar(sa.select(Booking.status)) == "pending"
 
 
+
+def test_list_for_returns_every_row_unless_limited_and_can_keep_only_upcoming_active_lessons(maria, sam, users):
+    past = _confirmed(maria, sam, at(2, 11))
+    service.complete_due(at(2, 12))
+    confirmed = _confirmed(maria, sam, at(9, 10))
+    pending = service.request_booking(sam, maria.id, at(5, 14), now=NOW).booking
+    withdrawn = service.request_booking(sam, maria.id, at(6, 14), now=NOW).booking
+    service.cancel(sam, withdrawn.id, now=NOW)
+    later = at(3, 9)
+    assert [b.id for b in service.list_for(sam, now=later)] == [past.id, pending.id, withdrawn.id, confirmed.id]
+    assert [b.id for b in service.list_for(sam, now=later, limit=2, offset=1)] == [pending.id, withdrawn.id]
+    assert [b.id for b in service.list_for(sam, upcoming_only=True, now=at(2, 9))] == [pending.id, confirmed.id]
+    # An overdue request no longer counts as upcoming.
+    assert [b.id for b in service.list_for(sam, upcoming_only=True, now=NOW + timedelta(hours=5))] == [confirmed.id]
+
 def test_the_studio_expiry_setting_changes_when_requests_expire(maria, sam):
     get_studio().pending_expiry_hours = 1
     db.session.commit()

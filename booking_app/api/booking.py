@@ -19,6 +19,9 @@ from .schemas import ErrorSchema, UtcDateTime
 
 bp = Blueprint("api_booking", __name__, url_prefix="/api", description="Bookings")
 
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 500
+
 
 class BookingRequestSchema(Schema):
     instructor_id = fields.Integer(required=True, strict=True)
@@ -35,6 +38,14 @@ class BookingQuerySchema(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in Status]))
     from_ = fields.String(load_default=None, data_key="from", metadata={"description": "Date YYYY-MM-DD (UTC) or instant; bookings starting at or after it"})
     to = fields.String(load_default=None, metadata={"description": "Date YYYY-MM-DD (UTC, exclusive) or instant; bookings starting before it"})
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT),
+        metadata={"description": f"How many bookings to return (default {DEFAULT_LIMIT}, at most {MAX_LIMIT})"},
+    )
+    offset = fields.Integer(
+        load_default=0, validate=validate.Range(min=0),
+        metadata={"description": "How many matching bookings to skip first, for the next page"},
+    )
 
 
 class BookingHistorySchema(Schema):
@@ -104,7 +115,7 @@ class Bookings(MethodView):
     @bp.arguments(BookingQuerySchema, location="query")
     @bp.response(200, BookingListSchema)
     def get(self, query: dict[str, Any]):  # type: ignore[no-untyped-def]
-        """List the bookings you may see (your own; the owner sees all), by start time."""
+        """List the bookings you may see (your own; the owner sees all), by start time, a page at a time."""
         user = require_user()
         now = clock.now()
         rows = service.list_for(
@@ -113,6 +124,8 @@ class Bookings(MethodView):
             starts_from=_instant(query.get("from_"), "from"),
             starts_before=_instant(query.get("to"), "to"),
             now=now,
+            limit=query["limit"],
+            offset=query["offset"],
         )
         return {"bookings": [booking_data(b, now) for b in rows]}
 

@@ -135,19 +135,30 @@ def list_for(
     status: Status | None = None,
     starts_from: datetime | None = None,
     starts_before: datetime | None = None,
+    upcoming_only: bool = False,
     now: datetime | None = None,
-    limit: int = 500,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[Booking]:
-    """Return the bookings the user may see, by start time, optionally filtered."""
+    """Return the bookings the user may see, by start time, optionally filtered and paged.
+
+    `upcoming_only` keeps the active ones (pending and unexpired, or confirmed) that have not ended.
+    Without a `limit` every matching row is returned, so callers that need all active lessons get them all.
+    """
     now = now or clock.now()
     query = sa.select(Booking).where(visible_filter(user))
     if status is not None:
         query = query.where(status_filter(status, now))
+    if upcoming_only:
+        query = query.where(active_bookings_filter(now), Booking.ends_at > now)
     if starts_from is not None:
         query = query.where(Booking.starts_at >= starts_from)
     if starts_before is not None:
         query = query.where(Booking.starts_at < starts_before)
-    return list(db.session.scalars(query.order_by(Booking.starts_at, Booking.id).limit(limit)).unique())
+    query = query.order_by(Booking.starts_at, Booking.id).offset(max(offset, 0))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query).unique())
 
 
 # --- requesting ----------------------------------------------------------------------------------
