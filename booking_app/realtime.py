@@ -206,6 +206,7 @@ def channels_for_request() -> list[str]:
 
 
 @bp.route("/events")
+@bp.route("/api/events")  # the same stream for API clients: bearer tokens are read only on /api/ paths
 def events() -> Response:
     """Stream the signed-in user's events (and the public calendars asked for) as server-sent events."""
     channels = channels_for_request()

@@ -311,3 +311,24 @@ def test_an_event_raised_on_one_web_process_reaches_a_stream_on_another(two_web_
         arrived_after = time.monotonic() - sent_at
     assert data == {"name": "Moved Person", "timezone": "Pacific/Auckland"}
     assert arrived_after < 2
+
+
+def test_an_api_client_with_a_bearer_token_streams_its_own_events_from_api_events(app, client, users, redis_client):
+    from booking_app.services.users import issue_token
+
+    me = users.make()
+    my_id, token = me.id, issue_token(me, "phone")
+    response = client.get("/api/events", headers={"Authorization": f"Bearer {token}"}, buffered=False)
+    assert response.status_code == 200 and response.mimetype == "text/event-stream"
+    stream = Stream(response)
+    try:
+        assert ": ping" in stream.next_block()
+        send_now(redis_client, [user_channel(my_id)], "notification.created", {"for": "me"})
+        assert stream.next_event()["data"] == {"for": "me"}
+    finally:
+        stream.close()
+
+
+def test_the_openapi_document_describes_the_api_event_stream(client):
+    operation = client.get("/api/openapi.json").json["paths"]["/api/events"]["get"]
+    assert "text/event-stream" in operation["responses"]["200"]["content"]

@@ -11,6 +11,7 @@ from flask_login import current_user
 from flask_smorest import Api
 from marshmallow import Schema
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
 
 from ..extensions import csrf, login_manager
 from ..services import ServiceError
@@ -114,6 +115,7 @@ def init_api(app: Flask) -> None:
         csrf.exempt(bp)
         api.register_blueprint(bp)
     app.before_request(_csrf_for_session_writes)
+    _document_event_stream(api)
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):  # type: ignore[no-untyped-def]
@@ -122,11 +124,42 @@ def init_api(app: Flask) -> None:
         raise exc
 
 
+def _document_event_stream(api: Api) -> None:
+    # GET /api/events is the realtime SSE view (a plain Flask route), so describe it by hand.
+    rule = Rule("/api/events", endpoint="realtime.events")
+    Map([rule])  # flask-smorest's spec plugin reads the path from a bound rule
+    api.spec.path(
+        rule=rule,
+        operations={
+            "get": {
+                "tags": ["Live events"],
+                "summary": "Stream the signed-in user's live events as server-sent events.",
+                "description": (
+                    "Each event has an `id`, an `event` type (booking.requested, booking.confirmed, "
+                    "booking.declined, booking.cancelled, booking.expired, booking.completed, booking.no_show, "
+                    "booking.changed, message.sent, message.read, availability.changed, notification.created) "
+                    "and JSON `data`. Send `Last-Event-ID` to catch up after a dropped connection. Repeat "
+                    "`calendar` to also follow instructors' public calendars."
+                ),
+                "parameters": [
+                    {"name": "calendar", "in": "query", "required": False,
+                     "schema": {"type": "array", "items": {"type": "integer"}}, "style": "form", "explode": True},
+                    {"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "integer"}},
+                ],
+                "responses": {
+                    "200": {"description": "An endless event stream.",
+                            "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                },
+            }
+        },
+    )
+
+
 def _feature_blueprints() -> list[Any]:
     import importlib
 
     found = []
-    for name in ("availability", "booking", "messages", "dashboard"):
+    for name in ("availability", "booking", "messages", "dashboard", "studio"):
         try:
             module = importlib.import_module(f"booking_app.api.{name}")
         except ModuleNotFoundError as exc:
