@@ -111,6 +111,7 @@ def test_a_cancellation_carries_a_cancel_with_the_same_uid_and_a_higher_sequence
 
 
 def test_the_html_part_escapes_what_people_typed(app, inbox, lesson):
+    lesson.status = "pending"  # a request mail is only sent while the request is open
     _queue(lesson.instructor_id, "request_received", lesson.id)
     effects.run_due(NOW)
     html = inbox.messages[0].get_body(("html",)).get_content()
@@ -235,6 +236,7 @@ def test_a_request_confirm_remind_cancel_cycle_delivers_the_right_mails(app, inb
     open_hours(teacher)  # 09:00–17:00 New York time, every day
     start = at(5, 19)  # Thu 5 Feb 2026, 2:00 PM in New York, 7:00 PM in London
     booking = bookings.request_booking(student, teacher.id, start, notes="Salsa basics").booking
+    effects.run_due(MONDAY)  # the request mail goes while the request is still pending
     bookings.confirm(teacher, booking.id)
     effects.run_due(MONDAY)
     sweep(start - timedelta(hours=23))  # the 24-hour reminders
@@ -270,3 +272,37 @@ def test_a_sent_message_mails_the_other_party_only(app, inbox, lesson):
     [received] = inbox.messages
     assert "Sam Lee" in str(received["To"])
     assert "Bring water, the studio is warm." in received.get_body(("plain",)).get_content()
+
+
+def test_a_reminder_queued_before_a_cancellation_is_not_sent(app, inbox, lesson):
+    from booking_app.services import bookings
+
+    app.config["FROZEN_NOW"] = lesson.starts_at - timedelta(hours=23)
+    _queue(lesson.student_id, "reminder_24h", lesson.id)
+    bookings.cancel(lesson.instructor, lesson.id, reason="Sick, sorry")
+    effects.run_due(app.config["FROZEN_NOW"])
+    assert [str(m["Subject"]).split(":")[0] for m in inbox.messages] == ["Cancelled"]
+
+
+@pytest.mark.parametrize(
+    ("template", "status", "moment", "sent"),
+    [
+        ("reminder_24h", "confirmed", timedelta(hours=-23), True),
+        ("reminder_1h", "confirmed", timedelta(minutes=1), False),  # the lesson has started
+        ("reminder_1h", "cancelled", timedelta(hours=-1), False),
+        ("booking_confirmed", "confirmed", timedelta(days=-2), True),
+        ("booking_confirmed", "cancelled", timedelta(days=-2), False),
+        ("request_received", "pending", timedelta(days=-6, hours=-1), True),
+        ("request_received", "pending", timedelta(days=-1), False),  # past its expiry, not yet persisted
+        ("request_received", "declined", timedelta(days=-6, hours=-1), False),
+        ("booking_cancelled", "cancelled", timedelta(days=-2), True),
+    ],
+)
+def test_a_queued_mail_is_dropped_when_the_booking_no_longer_fits_it(app, lesson, template, status, moment, sent):
+    lesson.status = status
+    lesson.expires_at = lesson.starts_at - timedelta(days=3)
+    db.session.commit()
+    now = lesson.starts_at + moment
+    app.config["FROZEN_NOW"] = now
+    recipient = lesson.instructor if template == "request_received" else lesson.student
+    assert (mail.compose(recipient, template, lesson) is not None) is sent

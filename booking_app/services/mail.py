@@ -86,9 +86,31 @@ def _when(instant: datetime, tz: str) -> str:
     return format_local(instant, "%a %-d %b, %-I:%M %p %Z", tz)
 
 
-def compose(user: User, template: str, booking: Booking) -> EmailMessage | None:
+# template -> the effective status the booking must still have when the mail is sent.
+STILL_NEEDS: dict[str, str] = {
+    "request_received": "pending",
+    "booking_confirmed": "confirmed",
+    "reminder_24h": "confirmed",
+    "reminder_1h": "confirmed",
+}
+
+
+def still_fits(template: str, booking: Booking, now: datetime | None = None) -> bool:
+    """Whether a queued mail still fits the booking: reminders need a confirmed lesson yet to start, etc."""
+    from .bookings import status_of
+
+    needed = STILL_NEEDS.get(template)
+    if needed is None:
+        return True
+    now = now or clock.now()
+    if status_of(booking, now).value != needed:
+        return False
+    return not template.startswith("reminder_") or booking.starts_at > now
+
+
+def compose(user: User, template: str, booking: Booking, now: datetime | None = None) -> EmailMessage | None:
     """Build the mail for a user about a booking, or None when it is no longer worth sending."""
-    if not wants(user, template):
+    if not wants(user, template) or not still_fits(template, booking, now):
         return None
     other = booking.instructor if user.id == booking.student_id else booking.student
     context: dict[str, Any] = {
