@@ -12,14 +12,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..domain import bookings as rules
 from ..domain.bookings import Action, Actor, BookingFacts, Role, Status
-from ..domain.slots import Busy, Slot, is_open_slot
+from ..domain.slots import Slot, is_open_slot
 from ..extensions import db
 from ..models import Booking, BookingChange, User
 from ..realtime import STUDIO_CHANNEL, calendar_channel, publish, user_channel
 from . import ServiceError, clock, effects
 from .maintenance import sweep_step
 from .notifications import notify
-from .slots import active_bookings_filter, horizon_end_at, load_rules
+from .slots import active_bookings_filter, busy_intervals, horizon_end_at, load_rules
 from .studio import get_studio
 
 NOT_FOUND = "We could not find that booking. Check the link or open it from your bookings."
@@ -326,21 +326,9 @@ def _rules_slot(
 def _check_free(instructor_id: int, slot: Slot, common: dict[str, Any], now: datetime) -> None:
     """Raise the slot-taken 409 when an active booking (widened by the buffer) overlaps the slot."""
     pad = timedelta(minutes=common["buffer_minutes"])
-    busy = _busy(instructor_id, slot.starts_at - pad, slot.ends_at + pad, now)
+    busy = busy_intervals(instructor_id, slot.starts_at - pad, slot.ends_at + pad, now)
     if busy and is_open_slot(slot.starts_at, slot.lesson_minutes, busy=busy, **common) is None:
         raise ServiceError(rules.SLOT_TAKEN, "slot_taken", 409)
-
-
-def _busy(instructor_id: int, start_at: datetime, end_at: datetime, now: datetime, exclude: int | None = None) -> list[Busy]:
-    query = sa.select(Booking.starts_at, Booking.ends_at).where(
-        Booking.instructor_id == instructor_id,
-        active_bookings_filter(now),
-        Booking.starts_at < end_at,
-        Booking.ends_at > start_at,
-    )
-    if exclude is not None:
-        query = query.where(Booking.id != exclude)
-    return [Busy(r.starts_at, r.ends_at) for r in db.session.execute(query)]
 
 
 def _lock(space: int, key: int) -> None:
@@ -494,8 +482,10 @@ def move(user: User, booking_id: int, starts_at: datetime, now: datetime | None 
         rules_ = load_rules(instructor)
         length = booking.lesson_minutes
         pad = timedelta(minutes=rules_.buffer_minutes)
-        busy = _busy(booking.instructor_id, starts_at - pad - timedelta(days=1), starts_at + pad + timedelta(days=1), now,
-                     exclude=booking.id)
+        busy = busy_intervals(
+            booking.instructor_id, starts_at - pad - timedelta(days=1), starts_at + pad + timedelta(days=1), now,
+            exclude=booking.id,
+        )
         # Staff may move inside the minimum notice and past the horizon, but only onto their open time.
         slot = is_open_slot(
             starts_at, length, weekly=rules_.weekly, one_time=rules_.one_time, blocks=rules_.blocks, busy=busy,

@@ -52,17 +52,19 @@ def load_rules(instructor: User) -> Rules:
     )
 
 
-def busy_intervals(instructor_id: int, start_at: datetime, end_at: datetime, now: datetime) -> list[engine.Busy]:
-    """Return the instructor's active bookings that touch [start_at, end_at)."""
-    rows = db.session.execute(
-        sa.select(Booking.starts_at, Booking.ends_at).where(
-            Booking.instructor_id == instructor_id,
-            active_bookings_filter(now),
-            Booking.starts_at < end_at,
-            Booking.ends_at > start_at,
-        )
-    ).all()
-    return [engine.Busy(r.starts_at, r.ends_at) for r in rows]
+def busy_intervals(
+    instructor_id: int, start_at: datetime, end_at: datetime, now: datetime, *, exclude: int | None = None
+) -> list[engine.Busy]:
+    """Return the instructor's active bookings that touch [start_at, end_at), leaving out booking `exclude`."""
+    query = sa.select(Booking.starts_at, Booking.ends_at).where(
+        Booking.instructor_id == instructor_id,
+        active_bookings_filter(now),
+        Booking.starts_at < end_at,
+        Booking.ends_at > start_at,
+    )
+    if exclude is not None:
+        query = query.where(Booking.id != exclude)
+    return [engine.Busy(r.starts_at, r.ends_at) for r in db.session.execute(query).all()]
 
 
 def horizon_end_at(tz: str, now: datetime) -> datetime:
