@@ -156,6 +156,49 @@ def test_opening_the_thread_marks_it_read_and_clears_the_banner(client, auth, bo
     assert QUESTION not in client.get("/").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("page", ["/bookings/{id}/messages", "/bookings/{id}"])
+def test_another_site_cannot_mark_messages_read_with_a_cross_site_get(client, auth, booking, people, page):
+    maria, tom = people
+    svc.send_message(booking, maria, QUESTION)
+    auth.login(tom)
+    for site in ("cross-site", "same-site"):
+        assert client.get(page.format(id=booking.id), headers={"Sec-Fetch-Site": site}).status_code == 200
+    assert svc.unread_counts(tom) == {booking.id: 1}
+    client.get(page.format(id=booking.id), headers={"Sec-Fetch-Site": "same-origin"})
+    assert svc.unread_counts(tom) == {}
+
+
+@pytest.mark.parametrize("page", ["/bookings/{id}/messages", "/bookings/{id}"])
+def test_a_typed_address_or_bookmark_marks_the_thread_read(client, auth, booking, people, page):
+    maria, tom = people
+    svc.send_message(booking, maria, QUESTION)
+    auth.login(tom)
+    client.get(page.format(id=booking.id), headers={"Sec-Fetch-Site": "none"})
+    assert svc.unread_counts(tom) == {}
+
+
+@pytest.mark.parametrize("page", ["/bookings/{id}/messages?partial=1", "/bookings/{id}?partial=1"])
+def test_a_scripts_partial_refresh_leaves_the_thread_unread(client, auth, booking, people, page):
+    maria, tom = people
+    svc.send_message(booking, maria, QUESTION)
+    auth.login(tom)
+    assert client.get(page.format(id=booking.id), headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
+    assert svc.unread_counts(tom) == {booking.id: 1}
+
+
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True)
+def test_the_thread_offers_scripts_the_csrf_protected_read_address(client, booking, people):
+    maria, tom = people
+    svc.send_message(booking, maria, QUESTION)
+    with client.session_transaction() as session:
+        session["_user_id"] = str(tom.id)
+        session["_fresh"] = True
+    page = client.get(f"/bookings/{booking.id}", headers={"Sec-Fetch-Site": "cross-site"}).get_data(as_text=True)
+    assert f'data-read-url="/bookings/{booking.id}/messages/read"' in page
+    assert client.post(f"/bookings/{booking.id}/messages/read").status_code == 400
+    assert svc.unread_counts(tom) == {booking.id: 1}
+
+
 def test_the_banner_shows_nothing_when_all_is_read(client, auth, booking, people):
     _, tom = people
     auth.login(tom)

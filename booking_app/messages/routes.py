@@ -72,12 +72,24 @@ def _render_thread(booking: Booking, status: int = 200, **kwargs: Any) -> tuple[
                            msg_thread=thread_context(booking, **kwargs)), status
 
 
+def is_page_view() -> bool:
+    """Tell whether this GET is the user opening a page, the only GET allowed to mark messages read.
+
+    A script's partial refresh does not count (it posts to messages.read when the thread is visible), and
+    neither does a request another site makes (an <img src> or a link) that the browser labels cross-site.
+    """
+    if request.args.get("partial"):
+        return False
+    return request.headers.get("Sec-Fetch-Site", "none") in ("same-origin", "none")
+
+
 @bp.route("/bookings/<int:booking_id>/messages")
 @login_required
 def thread(booking_id: int) -> str | tuple[str, int]:
-    """Show the thread and mark it read (the partial alone when a script asks for it)."""
+    """Show the thread and mark it read when the user opens it (the partial alone when a script asks for it)."""
     booking = _booking_or_404(booking_id)
-    message_service.mark_read(booking, current_user)
+    if is_page_view():
+        message_service.mark_read(booking, current_user)
     if request.args.get("partial"):
         return render_template("messages/_messages.html", t=thread_context(booking))
     return _render_thread(booking)
@@ -192,6 +204,8 @@ def message_helpers() -> dict[str, Any]:
 def _read_on_booking_page() -> None:
     # The booking page shows the thread, so opening it marks the thread read before the banner renders.
     if request.method != "GET" or request.endpoint != "booking.detail" or not current_user.is_authenticated:
+        return
+    if not is_page_view():
         return
     booking_id = (request.view_args or {}).get("booking_id")
     if booking_id is None:

@@ -26,8 +26,16 @@
     var box = section.querySelector(".thread-body");
     if (box) box.scrollTop = box.scrollHeight;
   }
+  function markRead(section) {
+    // Only a thread the user can see counts as read (GETs never mark); message.read clears other tabs' glows.
+    if (document.visibilityState !== "visible") { section.dataset.unseen = "1"; return Promise.resolve(); }
+    delete section.dataset.unseen;
+    return fetch(section.dataset.readUrl, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": csrf() }
+    }).catch(function () { /* stays unread until the next refresh or page view */ });
+  }
   function refreshThread(section) {
-    // Fetching the partial also marks the thread read, which clears the glow in the user's other tabs.
     return getHtml(section.dataset.partialUrl).then(function (html) {
       var fresh = parse(html).querySelector("[data-thread-list]");
       var list = section.querySelector("[data-thread-list]");
@@ -44,7 +52,7 @@
         list.appendChild(node);
         added += 1;
       });
-      if (added) scrollToEnd(section);
+      if (added) { scrollToEnd(section); return markRead(section); }
     }).catch(function () { /* the next event, reconnect or reload catches up */ });
   }
   function showError(form, text) {
@@ -151,6 +159,11 @@
           el.classList.toggle("glow", !!unread[el.dataset.bookingId]);
         });
       }).catch(function () { /* glows stay as rendered */ });
+  });
+  // Messages that arrived while the tab was hidden are read once the user comes back to it.
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState !== "visible") return;
+    document.querySelectorAll("[data-thread-booking-id][data-unseen]").forEach(markRead);
   });
   document.querySelectorAll("[data-thread-booking-id]").forEach(scrollToEnd);
 })();
