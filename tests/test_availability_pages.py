@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, time, timedelta
 
 import pytest
@@ -165,6 +166,38 @@ def test_the_settings_page_saves_and_explains_each_bad_field(client, auth, teach
     db.session.refresh(teacher.instructor_settings)
     settings = teacher.instructor_settings
     assert (settings.timezone, settings.default_lesson_minutes, settings.buffer_minutes, settings.min_notice_minutes) == ("Europe/London", 45, 10, 1440)
+
+
+def _settings_form(page: str, **changes: str) -> dict[str, str]:
+    data = {
+        "timezone": re.search(r'<option selected value="([^"]+)"', page).group(1),
+        "default_lesson_minutes": "60", "buffer_minutes": "0",
+        "min_notice_hours": re.search(r'name="min_notice_hours"[^>]*value="([^"]*)"', page).group(1),
+    }
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize(("minutes", "shown"), [(90, "1.5"), (7, "0.1167"), (1440, "24")])
+def test_saving_settings_keeps_a_minimum_notice_that_is_not_whole_hours(client, auth, teacher, minutes, shown):
+    from booking_app.services import availability as service
+
+    service.update_settings(teacher, teacher.id, min_notice_minutes=minutes)
+    auth.login(teacher)
+    page = client.get("/schedule/settings").get_data(as_text=True)
+    assert re.search(rf'name="min_notice_hours"[^>]*value="{re.escape(shown)}"', page)
+    assert client.post("/schedule/settings", data=_settings_form(page, buffer_minutes="5")).status_code == 302
+    db.session.refresh(teacher.instructor_settings)
+    assert (teacher.instructor_settings.buffer_minutes, teacher.instructor_settings.min_notice_minutes) == (5, minutes)
+
+
+def test_the_minimum_notice_can_be_set_in_quarter_hours(client, auth, teacher):
+    auth.login(teacher)
+    page = client.get("/schedule/settings").get_data(as_text=True)
+    assert 'step="0.25"' in page
+    assert client.post("/schedule/settings", data=_settings_form(page, min_notice_hours="1.75")).status_code == 302
+    db.session.refresh(teacher.instructor_settings)
+    assert teacher.instructor_settings.min_notice_minutes == 105
 
 
 def test_students_cannot_open_the_schedule_and_instructors_only_their_own(client, auth, users, teacher):

@@ -7,7 +7,16 @@ from datetime import date, time
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField
+from wtforms import (
+    DateField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
@@ -160,12 +169,15 @@ class SettingsForm(FlaskForm):
             NumberRange(0, 240, "Choose a buffer between 0 and 240 minutes."),
         ],
     )
-    min_notice_hours = IntegerField(
+    # Hours with quarters (1.5 = 90 minutes): the setting is stored in minutes and the API sets any minute.
+    min_notice_hours = DecimalField(
         "Minimum notice (hours)",
+        places=None,
         validators=[
-            InputRequired("Enter the minimum notice in hours (0 for none)."),
+            InputRequired("Enter the minimum notice in hours, such as 2 or 1.5 (0 for none)."),
             NumberRange(0, 336, "Choose a minimum notice between 0 and 336 hours (two weeks)."),
         ],
+        render_kw={"step": "0.25", "inputmode": "decimal"},
     )
     submit = SubmitField("Save settings")
 

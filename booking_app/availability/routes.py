@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -511,6 +512,12 @@ def delete_window(kind: str, window_id: int) -> Response:
 # --- settings -------------------------------------------------------------------------------------------
 
 
+def notice_hours(minutes: int) -> Decimal:
+    """Return minutes as hours for the settings form, without trailing zeros: 90 -> 1.5, 1440 -> 24."""
+    text = f"{Decimal(minutes) / 60:.4f}".rstrip("0").rstrip(".")
+    return Decimal(text)
+
+
 @bp.route("/schedule/settings", methods=["GET", "POST"])
 @login_required
 def settings() -> Response | str:
@@ -522,14 +529,17 @@ def settings() -> Response | str:
         timezone=current.timezone,
         default_lesson_minutes=current.default_lesson_minutes,
         buffer_minutes=current.buffer_minutes,
-        min_notice_hours=current.min_notice_minutes // 60,
+        min_notice_hours=notice_hours(current.min_notice_minutes),
     )
     if form.validate_on_submit():
+        hours = form.min_notice_hours.data or Decimal(0)
+        # An unchanged field keeps the stored minutes exactly (a value like 7 minutes set via the API).
+        unchanged = hours == notice_hours(current.min_notice_minutes)
         try:
             change = service.update_settings(
                 current_user, instructor.id, timezone=form.timezone.data,
                 default_lesson_minutes=form.default_lesson_minutes.data, buffer_minutes=form.buffer_minutes.data,
-                min_notice_minutes=(form.min_notice_hours.data or 0) * 60,
+                min_notice_minutes=None if unchanged else int((hours * 60).to_integral_value(ROUND_HALF_UP)),
             )
         except ServiceError as exc:
             target = getattr(form, exc.field or "", None) or form.timezone
