@@ -136,8 +136,26 @@
         var text = showFlashes(parse(html));
         refresh(text);
       })
-      .catch(function () { form.submit(); });
+      .catch(function () {
+        // The request may or may not have reached the server: never resend it; show where things stand.
+        if (button) button.disabled = false;
+        showNetworkError();
+        refresh();
+      });
   });
+  function showNetworkError() {
+    var text = "Could not reach the server; reload to see where it stands.";
+    var box = body.querySelector("[data-dash-flash]");
+    if (box) {
+      var alert = document.createElement("div");
+      alert.className = "alert alert-warning";
+      alert.setAttribute("role", "alert");
+      alert.textContent = text;
+      box.replaceChildren(alert);
+    } else {
+      announce(text);
+    }
+  }
 
   // --- live events ---------------------------------------------------------------------------------
   var SAY = {
