@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, render_template
 
-from .extensions import db
-from .models import Role, User
+from .services.availability import list_instructors
 
 bp = Blueprint("main", __name__)
 
 
-def teaching_staff() -> list[User]:
-    """Return the active people who teach, by name."""
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .where(User.role.in_([Role.INSTRUCTOR.value, Role.OWNER.value]), User.active.is_(True))
-            .order_by(User.name)
-        )
-    )
-
-
 @bp.route("/")
 def home() -> str:
-    return render_template("main/home.html", instructors=teaching_staff())
+    return render_template("main/home.html", instructors=list_instructors())
 
 
 @bp.route("/calendar/<token>.ics")

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from ..domain.timeutil import local_date_range_to_utc, utc_to_local
 from ..extensions import db
 from ..models import Block, Booking, OneTimeWindow, User, WeeklyWindow
+from ..names import first_name
 from ..services import ServiceError
 from ..services import availability as service
 from ..services.clock import now as clock_now
@@ -78,10 +79,6 @@ def _minutes(at: time) -> int:
 
 def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def _first_name(user: User) -> str:
-    return (user.name.split() or [user.name])[0]
 
 
 # --- what is on each day -------------------------------------------------------------------------------
@@ -180,7 +177,7 @@ def _days(instructor: User, first: date, last: date, tz: str, today: date) -> li
         start = local_start.hour * 60 + local_start.minute
         end = start + max(int((local_end - local_start).total_seconds() // 60), 1)
         lessons_by_date[local_start.date()].append(
-            Item(booking.status, start, min(end, 1440), _first_name(booking.student), booking.id)
+            Item(booking.status, start, min(end, 1440), first_name(booking.student), booking.id)
         )
 
     days: list[Day] = []
@@ -234,7 +231,7 @@ def _flash_conflicts(conflicts: list[Booking]) -> None:
     if not conflicts:
         return
     listed = "; ".join(
-        f"{format_local(b.starts_at, '%a %-d %b, %-I:%M %p')} ({_first_name(b.student)})" for b in conflicts[:10]
+        f"{format_local(b.starts_at, '%a %-d %b, %-I:%M %p')} ({first_name(b.student)})" for b in conflicts[:10]
     )
     more = f" and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
     flash(

@@ -19,10 +19,11 @@ from ..domain.bookings import ACTIVE_STATUSES, Action, Status, cancellation_wind
 from ..domain.slots import Slot
 from ..domain.timeutil import is_valid_timezone, local_to_utc, utc_to_local
 from ..extensions import limiter
-from ..main import teaching_staff
 from ..models import Booking, User
+from ..names import first_name
 from ..services import ServiceError, clock
 from ..services import bookings as service
+from ..services.availability import instructor_timezone, list_instructors
 from ..services.slots import horizon_end_at, open_slots
 from ..services.studio import get_studio
 from ..web import viewer_timezone
@@ -47,12 +48,6 @@ HISTORY_VERBS = {
 }
 
 
-def instructor_tz(instructor: User) -> str:
-    """Return the timezone an instructor's rules are written in."""
-    settings = instructor.instructor_settings
-    return settings.timezone if settings else instructor.timezone
-
-
 def short_when(instant: datetime, tz: str) -> str:
     """Format an instant like "Thu 5 Feb at 2:00 PM" in a timezone."""
     local = utc_to_local(instant, tz)
@@ -69,10 +64,6 @@ def zone_label(tz: str) -> str:
 def when_in_zone(instant: datetime, tz: str) -> str:
     """Format an instant like "Thu 5 Feb at 2:00 PM (New York time)"."""
     return f"{short_when(instant, tz)} ({zone_label(tz)})"
-
-
-def first_name(user: User) -> str:
-    return user.name.split()[0] if user.name.split() else user.name
 
 
 def _wants_json() -> bool:
@@ -113,7 +104,7 @@ def book(instructor_id: int | None = None) -> str | Response:
     """Show instructors, a month of days with open slots and the chosen day's slots."""
     now = clock.now()
     me = current_user.id if current_user.is_authenticated else None
-    everyone = teaching_staff()
+    everyone = list_instructors()
     staff = [person for person in everyone if person.id != me]
     chosen_id = instructor_id or request.args.get("instructor", type=int)
     # An instructor may open their own shareable link to see what students see.
@@ -132,11 +123,11 @@ def book(instructor_id: int | None = None) -> str | Response:
 
     viewer_tz = viewer_timezone()
     use_instructor_tz = chosen is not None and request.args.get("tz") == "instructor"
-    display_tz = instructor_tz(chosen) if use_instructor_tz and chosen else viewer_tz
+    display_tz = instructor_timezone(chosen) if use_instructor_tz and chosen else viewer_tz
     today = utc_to_local(now, display_tz).date()
     this_month = today.replace(day=1)
     horizon_last = max(
-        (utc_to_local(horizon_end_at(instructor_tz(p), now) - timedelta(microseconds=1), display_tz).date() for p in shown),
+        (utc_to_local(horizon_end_at(instructor_timezone(p), now) - timedelta(microseconds=1), display_tz).date() for p in shown),
         default=today,
     )
     last_month = max(horizon_last.replace(day=1), this_month)
@@ -203,7 +194,7 @@ def book(instructor_id: int | None = None) -> str | Response:
         "weeks": calendar.Calendar(0).monthdatescalendar(month.year, month.month),
         "per_day": per_day, "today": today, "selected": selected, "day_slots": day_slots, "lengths": lengths,
         "length": length, "display_tz": display_tz, "viewer_tz": viewer_tz, "use_instructor_tz": use_instructor_tz,
-        "chosen_tz": instructor_tz(chosen) if chosen else None,
+        "chosen_tz": instructor_timezone(chosen) if chosen else None,
         "book_url": book_url, "confirm_url": confirm_url, "sentence": sentence, "reschedule": reschedule,
         "form": RequestForm(), "horizon_last": horizon_last,
     }
@@ -233,7 +224,7 @@ def confirm_request() -> str | Response | tuple[Any, int]:
     )
     instructor_id = int(form.instructor.data) if (form.instructor.data or "").isdigit() else None
     starts_at = _parse_start(form.start.data)
-    instructor = next((p for p in teaching_staff() if p.id == instructor_id), None)
+    instructor = next((p for p in list_instructors() if p.id == instructor_id), None)
     if instructor is None or starts_at is None:
         message = "That time could not be read. Go back to the calendar and select a time again."
         if _wants_json():
@@ -279,7 +270,7 @@ def confirm_request() -> str | Response | tuple[Any, int]:
             error = " ".join(e for errors in form.errors.values() for e in errors) or "Check the form and try again."
             if _wants_json():
                 return jsonify(error={"code": "invalid", "message": error}), 422
-    in_instructor_tz = display_tz != current_user.timezone and display_tz == instructor_tz(instructor)
+    in_instructor_tz = display_tz != current_user.timezone and display_tz == instructor_timezone(instructor)
     back = url_for(
         "booking.book", instructor_id=instructor.id, date=utc_to_local(starts_at, display_tz).date().isoformat(),
         tz="instructor" if in_instructor_tz else None,
@@ -329,7 +320,7 @@ def _detail_context(booking: Booking) -> dict[str, Any]:
         "can_reschedule": service.can_reschedule(current_user, booking, now),
         "reschedule_request": service.pending_reschedule(booking, now),
         "can_move": is_staff and status in ACTIVE_STATUSES and booking.starts_at > now,
-        "viewer_tz": viewer_timezone(), "instructor_tz": instructor_tz(booking.instructor),
+        "viewer_tz": viewer_timezone(), "instructor_tz": instructor_timezone(booking.instructor),
         "links": _calendar_links(booking) if status in ACTIVE_STATUSES or status is Status.COMPLETED else None,
         "reason_form": ReasonForm(), "action_form": ActionForm(), "move_form": MoveForm(),
         "original": booking.reschedule_of_id and _visible(booking.reschedule_of_id),
@@ -396,7 +387,7 @@ def move(booking_id: int) -> Response:
     if not form.validate_on_submit() or form.on.data is None or form.at.data is None:
         flash(" ".join(e for errors in form.errors.values() for e in errors) or "Choose the new date and time.", "danger")
         return redirect(url_for("booking.detail", booking_id=booking_id))
-    starts_at = local_to_utc(form.on.data, form.at.data, instructor_tz(booking.instructor))
+    starts_at = local_to_utc(form.on.data, form.at.data, instructor_timezone(booking.instructor))
     if starts_at is None:
         flash("That time does not exist on that date (the clocks change). Choose another time.", "danger")
         return redirect(url_for("booking.detail", booking_id=booking_id))
