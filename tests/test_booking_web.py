@@ -226,6 +226,42 @@ def test_my_bookings_lists_requests_to_answer_first_for_the_instructor(client, a
     assert response.location == "/bookings"
 
 
+def _lessons(maria, sam, first, count_, status):  # type: ignore[no-untyped-def]
+    """Add hourly lessons directly (fast), the first starting at `first`; return their ids in start order."""
+    rows = []
+    for i in range(count_):
+        starts = first + timedelta(hours=i)
+        rows.append(Booking(instructor_id=maria.id, student_id=sam.id, starts_at=starts,
+                            ends_at=starts + timedelta(minutes=30), status=status,
+                            expires_at=starts, created_at=first - timedelta(days=30)))
+    db.session.add_all(rows)
+    db.session.commit()
+    return [b.id for b in rows]
+
+
+def _row_ids(page: str, section: str) -> list[int]:
+    part = page.split(f'id="{section}-heading"', 1)[1].split("</section>", 1)[0]
+    return [int(x) for x in re.findall(r'data-booking-id="(\d+)"', part)]
+
+
+def test_my_bookings_shows_every_upcoming_lesson_and_pages_the_past_newest_first(client, auth, maria, sam):
+    upcoming = _lessons(maria, sam, at(3, 0), 60, "confirmed")
+    past = _lessons(maria, sam, at(1, 0, month=1), 110, "completed")
+    called_off = _lessons(maria, sam, at(20, 0), 1, "cancelled")
+    auth.login(sam)
+    first = client.get("/bookings").get_data(as_text=True)
+    assert _row_ids(first, "upcoming") == upcoming
+    newest_first = called_off + past[::-1]
+    assert _row_ids(first, "past") == newest_first[:50]
+    assert "Showing 1–50 of 111, newest first." in first and 'href="/bookings?page=2"' in first
+    last = client.get("/bookings?page=3").get_data(as_text=True)
+    assert _row_ids(last, "past") == newest_first[100:]
+    assert _row_ids(last, "upcoming") == upcoming  # every page keeps the upcoming lessons
+    assert "Showing 101–111 of 111" in last and 'href="/bookings?page=2"' in last
+    assert 'data-partial-url="/bookings?partial=1&amp;page=3"' in last
+    assert _row_ids(client.get("/bookings?page=99").get_data(as_text=True), "past") == newest_first[100:]
+
+
 def test_the_student_asks_to_move_a_lesson_through_the_book_page(client, auth, maria, sam):
     booking = service.request_booking(sam, maria.id, at(10, 14), now=NOW).booking
     service.confirm(maria, booking.id, now=NOW)

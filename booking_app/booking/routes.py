@@ -429,12 +429,15 @@ def calendar_file(booking_id: int) -> Response:
 # --- my bookings ---------------------------------------------------------------------------------
 
 
+PAST_PER_PAGE = 50
+
+
 @bp.route("/bookings")
 @login_required
 def mine() -> str:
-    """List the viewer's bookings: requests to answer first, then upcoming lessons, then the rest."""
+    """List the viewer's bookings: requests to answer first, then every upcoming lesson, then the rest paged."""
     now = clock.now()
-    rows = service.list_for(current_user, now=now)
+    rows = service.list_for(current_user, now=now)  # no limit: every active booking is shown
     statuses = {b.id: service.status_of(b, now).value for b in rows}
     to_answer = [
         b for b in rows
@@ -442,12 +445,17 @@ def mine() -> str:
         and (b.instructor_id == current_user.id or current_user.is_owner)
     ]
     to_answer.sort(key=lambda b: b.created_at)
-    upcoming = [b for b in rows if b not in to_answer and statuses[b.id] in ("pending", "confirmed") and b.ends_at > now]
-    past = [b for b in rows if b not in to_answer and b not in upcoming]
-    past.reverse()
+    answering = {b.id for b in to_answer}
+    upcoming = [b for b in rows if b.id not in answering and statuses[b.id] in ("pending", "confirmed") and b.ends_at > now]
+    shown = answering | {b.id for b in upcoming}
+    past = [b for b in reversed(rows) if b.id not in shown]  # newest first
+    pages = max(1, -(-len(past) // PAST_PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    first = (page - 1) * PAST_PER_PAGE
     context = {
-        "to_answer": to_answer, "upcoming": upcoming, "past": past[:50], "statuses": statuses,
-        "reason_form": ReasonForm(), "action_form": ActionForm(),
+        "to_answer": to_answer, "upcoming": upcoming, "past": past[first:first + PAST_PER_PAGE],
+        "past_total": len(past), "past_first": first + 1, "page": page, "pages": pages,
+        "statuses": statuses, "reason_form": ReasonForm(), "action_form": ActionForm(),
     }
     if request.args.get("partial"):
         return render_template("booking/_mine_body.html", **context)
