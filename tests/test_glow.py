@@ -27,3 +27,17 @@ def test_a_lesson_with_an_unread_message_glows_on_the_schedule_until_read(app, c
     mark_read(booking, teacher)
     page = client.get("/schedule?view=week&date=2027-03-09").get_data(as_text=True)
     assert f'class="ev ev-confirmed" data-booking-id="{booking.id}"' in page
+
+
+def test_a_lesson_with_an_unread_message_glows_on_the_month_view(app, client, auth, users):
+    teacher = users.make("instructor", timezone="Europe/London")
+    student = users.make("student")
+    start = utc(2027, 3, 9, 14, 0)
+    booking = Booking(instructor_id=teacher.id, student_id=student.id, starts_at=start, ends_at=start + timedelta(hours=1),
+                      status="pending", created_at=start - timedelta(days=2), expires_at=start)
+    db.session.add(booking)
+    db.session.commit()
+    send_message(booking, student, "Is the studio on the second floor?")
+    auth.login(teacher)
+    page = client.get("/schedule?view=month&date=2027-03-01").get_data(as_text=True)
+    assert f'class="lesson-mark mark-pending glow" data-booking-id="{booking.id}"' in page
