@@ -41,3 +41,21 @@ def test_a_lesson_with_an_unread_message_glows_on_the_month_view(app, client, au
     auth.login(teacher)
     page = client.get("/schedule?view=month&date=2027-03-01").get_data(as_text=True)
     assert f'class="lesson-mark mark-pending glow" data-booking-id="{booking.id}"' in page
+
+
+def test_the_students_own_lessons_are_marked_on_the_book_calendar_and_glow_when_unread(app, client, auth, users):
+    from booking_app.services import bookings
+    from tests.booking_helpers import NOW, at, open_hours
+
+    app.config["FROZEN_NOW"] = NOW
+    teacher = users.make("instructor", name="Maria Alvarez")
+    student = users.make("student", timezone="UTC")
+    open_hours(teacher)
+    booking = bookings.request_booking(student, teacher.id, at(5, 14)).booking
+    auth.login(student)
+    page = client.get(f"/book/{teacher.id}?month=2026-02").get_data(as_text=True)
+    assert f'class="my-lesson my-pending" data-booking-id="{booking.id}"' in page
+    assert "Your requested lesson with Maria Alvarez at 2:00 PM" in page
+    send_message(booking, teacher, "See you Thursday!")
+    page = client.get(f"/book/{teacher.id}?month=2026-02").get_data(as_text=True)
+    assert f'class="my-lesson my-pending glow" data-booking-id="{booking.id}"' in page

@@ -17,7 +17,7 @@ from .. import ics
 from ..auth.routes import safe_next
 from ..domain.bookings import ACTIVE_STATUSES, Action, Status, cancellation_window_sentence
 from ..domain.slots import Slot
-from ..domain.timeutil import is_valid_timezone, local_to_utc, utc_to_local
+from ..domain.timeutil import is_valid_timezone, local_date_range_to_utc, local_to_utc, utc_to_local
 from ..extensions import limiter
 from ..models import Booking, User
 from ..names import first_name
@@ -145,6 +145,14 @@ def book(instructor_id: int | None = None) -> str | Response:
     else:
         length = None
     per_day = Counter(s.local_start.date() for s in found)
+    # The viewer's own pending and confirmed lessons are marked on the calendar too (and glow when unread).
+    my_lessons: dict[date, list[Booking]] = {}
+    if current_user.is_authenticated:
+        month_from, month_to = local_date_range_to_utc(month, month_end, display_tz)
+        for booking in service.list_for(current_user, starts_from=month_from, starts_before=month_to,
+                                        upcoming_only=True, now=now):
+            if booking.student_id == current_user.id:
+                my_lessons.setdefault(utc_to_local(booking.starts_at, display_tz).date(), []).append(booking)
 
     try:
         selected = date.fromisoformat(request.args.get("date", ""))
@@ -192,7 +200,7 @@ def book(instructor_id: int | None = None) -> str | Response:
         "prev_month": _add_month(month, -1) if month > this_month else None,
         "next_month": _add_month(month, 1) if month < last_month else None,
         "weeks": calendar.Calendar(0).monthdatescalendar(month.year, month.month),
-        "per_day": per_day, "today": today, "selected": selected, "day_slots": day_slots, "lengths": lengths,
+        "per_day": per_day, "my_lessons": my_lessons, "today": today, "selected": selected, "day_slots": day_slots, "lengths": lengths,
         "length": length, "display_tz": display_tz, "viewer_tz": viewer_tz, "use_instructor_tz": use_instructor_tz,
         "chosen_tz": instructor_timezone(chosen) if chosen else None,
         "book_url": book_url, "confirm_url": confirm_url, "sentence": sentence, "reschedule": reschedule,
