@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -187,7 +189,7 @@ def request_booking(
     if instructor is None or not instructor.teaches or not instructor.active:
         raise ServiceError(NO_INSTRUCTOR, "no_instructor", 422, field="instructor_id")
 
-    try:
+    with _slot_write():
         # A double click or retry: answer with the request already made, whatever the clock says now.
         existing = _existing(student.id, instructor_id, starts_at, lesson_minutes, now)
         if existing is not None:
@@ -232,14 +234,6 @@ def request_booking(
         )
         db.session.add(booking)
         db.session.flush()
-    except (IntegrityError, OperationalError) as exc:
-        db.session.rollback()
-        if _is_slot_conflict(exc):
-            raise ServiceError(rules.SLOT_TAKEN, "slot_taken", 409) from None
-        raise
-    except ServiceError:
-        db.session.rollback()
-        raise
 
     _history(booking, student.id, None, Status.PENDING, "Asked to move the lesson here." if original else "", now)
     effects.schedule(
@@ -329,6 +323,21 @@ def _check_free(instructor_id: int, slot: Slot, common: dict[str, Any], now: dat
     busy = busy_intervals(instructor_id, slot.starts_at - pad, slot.ends_at + pad, now)
     if busy and is_open_slot(slot.starts_at, slot.lesson_minutes, busy=busy, **common) is None:
         raise ServiceError(rules.SLOT_TAKEN, "slot_taken", 409)
+
+
+@contextmanager
+def _slot_write() -> Iterator[None]:
+    """Roll back a refused write; the database's overlap refusal (or a deadlock) becomes the slot-taken sentence."""
+    try:
+        yield
+    except (IntegrityError, OperationalError) as exc:
+        db.session.rollback()
+        if _is_slot_conflict(exc):
+            raise ServiceError(rules.SLOT_TAKEN, "slot_taken", 409) from None
+        raise
+    except ServiceError:
+        db.session.rollback()
+        raise
 
 
 def _lock(space: int, key: int) -> None:
@@ -474,7 +483,7 @@ def move(user: User, booking_id: int, starts_at: datetime, now: datetime | None 
     instructor = booking.instructor
     old_start = booking.starts_at
     old_expires = booking.expires_at
-    try:
+    with _slot_write():
         _lock(_LOCK_INSTRUCTOR, booking.instructor_id)
         _lock(_LOCK_STUDENT, booking.student_id)
         # Overdue pending rows still count for the database guarantee until they are persisted as expired.
@@ -514,14 +523,6 @@ def move(user: User, booking_id: int, starts_at: datetime, now: datetime | None 
         if not changed:
             raise ServiceError(CHANGED_MEANWHILE, "changed_meanwhile", 409)
         db.session.flush()
-    except (IntegrityError, OperationalError) as exc:
-        db.session.rollback()
-        if _is_slot_conflict(exc):
-            raise ServiceError(rules.SLOT_TAKEN, "slot_taken", 409) from None
-        raise
-    except ServiceError:
-        db.session.rollback()
-        raise
     db.session.expire(booking)
     note = f"Moved from {_when(old_start, booking.student)} to {_when(slot.starts_at, booking.student)}."
     _history(booking, user.id, status, status, note, now)
