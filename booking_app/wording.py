@@ -1,0 +1,137 @@
+"""Every sentence piece, status label and time format shared by pages, mails and notifications (stdlib only)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+# The clock format is an argument everywhere so that a studio setting can choose it.
+CLOCK_12 = 12
+CLOCK_24 = 24
+
+# --- time formats ----------------------------------------------------------------------------------
+
+# Named date patterns (strftime); times of day are added by `time_of_day` so the clock format applies.
+DATE_STYLES: dict[str, str] = {
+    "day": "%a %-d %b",  # Thu 5 Feb
+    "day_year": "%a %-d %b %Y",  # Thu 5 Feb 2027
+    "long_day": "%A %-d %B",  # Thursday 5 February
+    "long_day_year": "%A %-d %B %Y",  # Thursday 5 February 2027
+    "date": "%-d %b %Y",  # 5 Feb 2027
+    "short_date": "%-d %b",  # 5 Feb
+    "long_date": "%-d %B",  # 5 February
+    "month": "%B %Y",  # February 2027
+    "weekday": "%A",  # Thursday
+    "short_weekday": "%a",  # Thu
+}
+
+ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"
+ICS_UTC = "%Y%m%dT%H%M%SZ"
+
+
+def local(instant: datetime, tz: str) -> datetime:
+    """Return an aware instant as wall-clock time in an IANA zone."""
+    return instant.astimezone(ZoneInfo(tz or "UTC"))
+
+
+def time_of_day(at: time | datetime, clock: int = CLOCK_12) -> str:
+    """Say a wall-clock time: "2:00 PM" on a 12-hour clock, "14:00" on a 24-hour one."""
+    if clock == CLOCK_24:
+        return f"{at.hour:02d}:{at.minute:02d}"
+    hour = at.hour % 12 or 12
+    return f"{hour}:{at.minute:02d} {'AM' if at.hour < 12 else 'PM'}"
+
+
+def day(on: date, style: str = "day") -> str:
+    """Say a date in one of the named styles ("day" -> "Thu 5 Feb")."""
+    return on.strftime(DATE_STYLES[style])
+
+
+def when(instant: datetime | None, tz: str, style: str = "day", clock: int = CLOCK_12) -> str:
+    """Say an instant's local date (in a named style) and time: "Thu 5 Feb, 2:00 PM"."""
+    if instant is None:
+        return ""
+    moment = local(instant, tz)
+    return f"{day(moment, style)}, {time_of_day(moment, clock)}"
+
+
+def short_when(instant: datetime, tz: str, clock: int = CLOCK_12) -> str:
+    """Say an instant in a sentence: "Thu 5 Feb at 2:00 PM"."""
+    moment = local(instant, tz)
+    return f"{day(moment)} at {time_of_day(moment, clock)}"
+
+
+def zone_label(tz: str) -> str:
+    """Name a timezone the way people say it: "America/New_York" -> "New York time", "UTC" -> "UTC"."""
+    if "/" not in tz:
+        return tz
+    return f"{tz.rsplit('/', 1)[-1].replace('_', ' ')} time"
+
+
+def when_in_zone(instant: datetime, tz: str, clock: int = CLOCK_12) -> str:
+    """Say an instant with its zone's name: "Thu 5 Feb at 2:00 PM (New York time)"."""
+    return f"{short_when(instant, tz, clock)} ({zone_label(tz)})"
+
+
+def when_abbreviated(instant: datetime, tz: str, clock: int = CLOCK_12) -> str:
+    """Say an instant with the zone's abbreviation, for notifications: "Thu 5 Feb at 2:00 PM (EST)"."""
+    moment = local(instant, tz)
+    return f"{short_when(instant, tz, clock)} ({moment.tzname()})"
+
+
+def time_range(start: time | datetime, end: time | datetime, clock: int = CLOCK_12) -> str:
+    """Say a span of wall-clock times: "2:00 PM – 3:00 PM"."""
+    return f"{time_of_day(start, clock)} – {time_of_day(end, clock)}"
+
+
+def duration_words(seconds: float) -> str:
+    """Say a duration briefly: "3 h 12 min", "2 d 4 h", "less than a minute"."""
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "less than a minute"
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
+    return f"{mins} min"
+
+
+def minutes_words(minutes: int) -> str:
+    """Say a length of time in words: "2 hours", "1 hour", "90 minutes"."""
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour" + ("" if hours == 1 else "s")
+    return f"{minutes} minutes"
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """Say a count with its noun: "1 lesson", "3 lessons"."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+# --- the status vocabulary -------------------------------------------------------------------------
+
+# Keyed by the stored values, which are also the domain's Status values.
+STATUS_LABELS: dict[str, str] = {
+    "pending": "Pending", "confirmed": "Confirmed", "declined": "Declined", "expired": "Expired",
+    "cancelled": "Cancelled", "completed": "Completed", "no_show": "No-show",
+}
+
+# "<person> <verb> the lesson": what a change did, as notifications say it.
+STATUS_VERBS: dict[str, str] = {
+    "confirmed": "confirmed", "declined": "declined", "cancelled": "cancelled", "expired": "expired",
+    "completed": "completed", "no_show": "marked as a no-show",
+}
+
+# A booking's history line: "<person> <verb>".
+HISTORY_VERBS: dict[str, str] = {
+    "confirmed": "confirmed the lesson", "declined": "declined the request", "expired": "expired: no answer in time",
+    "cancelled": "cancelled the lesson", "completed": "completed after the lesson ended", "no_show": "marked a no-show",
+}
+
+
+def status_label(status: str) -> str:
+    """Return the label a status badge shows: "no_show" -> "No-show"."""
+    return STATUS_LABELS.get(str(status), str(status).replace("_", " ").capitalize())
