@@ -9,8 +9,12 @@ from booking_app.models import Booking, BookingChange
 from booking_app.services.messages import mark_read, send_message
 from tests.conftest import utc
 
+# The lessons below lie in March 2027; the clock stands a week before them so the tests never age.
+BEFORE_THE_LESSONS = utc(2027, 3, 2, 9, 0)
+
 
 def test_a_lesson_with_an_unread_message_glows_on_the_schedule_until_read(app, client, auth, users):
+    app.config["FROZEN_NOW"] = BEFORE_THE_LESSONS
     teacher = users.make("instructor", timezone="Europe/London")
     student = users.make("student")
     start = utc(2027, 3, 9, 14, 0)
@@ -30,6 +34,7 @@ def test_a_lesson_with_an_unread_message_glows_on_the_schedule_until_read(app, c
 
 
 def test_a_lesson_with_an_unread_message_glows_on_the_month_view(app, client, auth, users):
+    app.config["FROZEN_NOW"] = BEFORE_THE_LESSONS
     teacher = users.make("instructor", timezone="Europe/London")
     student = users.make("student")
     start = utc(2027, 3, 9, 14, 0)
