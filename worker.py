@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -10,6 +11,7 @@ from rq import Queue, SimpleWorker
 
 from booking_app import create_app
 from booking_app.jobs import QUEUE_NAME, maybe_enqueue_sweep
+from booking_app.processes import end_with_parent
 
 
 def _sweep_timer(app, interval: int, stop: threading.Event) -> None:  # type: ignore[no-untyped-def]
@@ -24,6 +26,8 @@ def _sweep_timer(app, interval: int, stop: threading.Event) -> None:  # type: ig
 
 def main(burst: bool = False, sweep_interval: int = 60) -> None:
     """Run the worker until SIGTERM (or until the queue is empty with burst)."""
+    # The scheduler (and any other child RQ forks) ends with this worker, even when it is killed with -9.
+    os.register_at_fork(after_in_child=lambda: end_with_parent(os.getppid()))
     app = create_app()
     stop = threading.Event()
     with app.app_context():

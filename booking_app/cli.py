@@ -74,21 +74,27 @@ def up_command(host: str, port: int, seed: bool) -> None:
     """Migrate, seed the demo studio and run web + worker (+ embedded Redis) until Ctrl-C."""
     from flask_migrate import upgrade
 
-    from .redis_conn import stop_embedded_redis
+    from .processes import die_with_parent
+    from .redis_conn import start_embedded_redis, stop_embedded_redis
     from .services.demo import DEMO_PASSWORD, seed_demo
 
+    embedded = bool(current_app.config.get("REDIS_EMBEDDED"))
+    if embedded:
+        # This process owns the server: it stops when `up` stops, however it stops.
+        current_app.config["REDIS_URL"] = start_embedded_redis(current_app.instance_path)
     upgrade()
     if seed:
         seed_demo()
     env = dict(os.environ)
     env["REDIS_URL"] = current_app.config["REDIS_URL"]
     env["BASE_URL"] = f"http://{host}:{port}"
-    web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
-         "--worker-connections", "1000", "--no-control-socket", "--bind", f"{host}:{port}", "wsgi:app"],
-        env=env,
-    )
-    worker = subprocess.Popen([sys.executable, "worker.py"], env=env)
+
+    def start(command: list[str]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(command, env=env, preexec_fn=die_with_parent())
+
+    web = start([sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
+                 "--worker-connections", "1000", "--no-control-socket", "--bind", f"{host}:{port}", "wsgi:app"])
+    worker = start([sys.executable, "worker.py"])
     click.echo(f"\n  The studio is open at http://{host}:{port}\n")
     click.echo(f"  Demo sign-ins (password {DEMO_PASSWORD}):")
     click.echo("    owner       owner@demo.studio")
@@ -102,7 +108,12 @@ def up_command(host: str, port: int, seed: bool) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     try:
-        while not stopping and web.poll() is None and worker.poll() is None:
+        while not stopping and web.poll() is None:
+            if worker.poll() is not None:
+                # Mails, expiries and reminders wait for the worker: bring it back.
+                click.echo(f"  The worker stopped (exit {worker.returncode}); starting it again.", err=True)
+                time.sleep(1)
+                worker = start([sys.executable, "worker.py"])
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
@@ -115,7 +126,7 @@ def up_command(host: str, port: int, seed: bool) -> None:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        if current_app.config.get("REDIS_EMBEDDED"):
+        if embedded:
             stop_embedded_redis(current_app.instance_path)
 
 

