@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, request
+from flask.typing import ResponseReturnValue
 
 from .extensions import db, migrate
 
 SQLITE_LOCK_TIMEOUT = 30  # seconds, as the busy timeout
+# How long a read waits for a restarting PostgreSQL before it gives up (a restart takes about a second).
+READ_RETRY_SECONDS = 8.0
+# Server states that mean "the server is going away or coming back", not "your statement is wrong".
+RESTART_SQLSTATES = {None, "57P01", "57P02", "57P03", "08000", "08001", "08003", "08004", "08006"}
 
 MIGRATIONS_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent / "migrations"
 
@@ -29,6 +37,49 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _configure_sqlite(db.engine)
+        else:
+            app.dispatch_request = _retry_reads(app.dispatch_request)  # type: ignore[method-assign]
+            # Teardown functions run last-registered first: this one ends the session before Flask-SQLAlchemy's.
+            app.teardown_appcontext(_end_session)
+
+
+def _end_session(_exc: BaseException | None) -> None:
+    # The answer is already made; a server that went away meanwhile has rolled the transaction back itself.
+    try:
+        db.session.remove()
+    except sa.exc.DBAPIError as exc:
+        if not lost_connection(exc):
+            raise
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """Return whether a database error means the server restarted or is unreachable (not a bad statement)."""
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    return isinstance(exc, sa.exc.OperationalError) and getattr(exc.orig, "sqlstate", None) in RESTART_SQLSTATES
+
+
+def _retry_reads(dispatch: Callable[[], ResponseReturnValue]) -> Callable[[], ResponseReturnValue]:
+    """Run a GET or HEAD again, with back-off, while PostgreSQL restarts: reads are safe to repeat."""
+
+    def dispatch_request() -> ResponseReturnValue:
+        deadline = time.monotonic() + READ_RETRY_SECONDS
+        delay = 0.05
+        while True:
+            try:
+                return dispatch()
+            except sa.exc.DBAPIError as exc:
+                if request.method not in ("GET", "HEAD") or not lost_connection(exc) or time.monotonic() > deadline:
+                    raise
+                with contextlib.suppress(sa.exc.DBAPIError):
+                    db.session.rollback()
+                    db.session.close()
+                time.sleep(delay)  # cooperative under gevent
+                delay = min(delay * 2, 0.5)
+
+    return dispatch_request
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:
