@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 PREFIX = "ev:"
 SEQUENCE_KEY = "ev:seq"
+SINCE_KEY = "ev:since"  # the first id this Redis server issued: older ids predate its memory
+REFETCH = "refetch"  # tells a page to reload its live parts: it may have missed events
 BACKLOG = 200  # events kept per channel for Last-Event-ID catch-up
 BACKLOG_TTL = 24 * 3600
 SUBSCRIBE_WAIT_SECONDS = 2.0
@@ -54,10 +56,29 @@ def publish(channels: Iterable[str], type_: str, data: dict[str, Any] | None = N
     pending.append((tuple(dict.fromkeys(channels)), type_, data or {}))
 
 
+# Event ids are the Redis server's clock in microseconds, kept strictly increasing: they go on growing
+# after a Redis restart (a counter would start again at 1 and streams would drop every later event),
+# stay integers for Last-Event-ID, and fit a JavaScript number exactly.
+_NEXT_ID = """
+local now = redis.call('TIME')
+local id = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+if id <= last then id = last + 1 end
+redis.call('SET', KEYS[1], string.format('%.0f', id))
+redis.call('SET', KEYS[2], string.format('%.0f', id), 'NX')
+return id
+"""
+
+
+def next_event_id(client: redis.Redis) -> int:
+    """Return a new event id: larger than every id issued before, across Redis restarts."""
+    return int(cast(int, client.eval(_NEXT_ID, 2, SEQUENCE_KEY, SINCE_KEY)))
+
+
 def send_now(client: redis.Redis, channels: Iterable[str], type_: str, data: dict[str, Any]) -> int | None:
     """Send an event at once (used after commit); returns its id, or None when Redis is unreachable."""
     try:
-        event_id = int(cast(int, client.incr(SEQUENCE_KEY)))
+        event_id = next_event_id(client)
         payload = json.dumps({"id": event_id, "type": type_, "data": data}, separators=(",", ":"))
         pipe = client.pipeline(transaction=False)
         for channel in channels:
@@ -102,6 +123,7 @@ class Hub:
         self._pubsub: redis.client.PubSub | None = None
         self._closed = False
         self.connected = threading.Event()
+        self.down = False  # the last attempt to reach Redis failed
 
     def subscribe(self, channels: Iterable[str]) -> queue.Queue[str]:
         q: queue.Queue[str] = queue.Queue(maxsize=1000)
@@ -143,6 +165,10 @@ class Hub:
                 for message in pubsub.listen():
                     if message.get("type") == "psubscribe":
                         # Redis confirmed the subscription: from now on no published event is missed.
+                        if self.down:
+                            # Events sent while we were away never reached our streams: tell their pages.
+                            self._tell_everyone(REFETCH)
+                        self.down = False
                         self.connected.set()
                         backoff = 0.5
                         continue
@@ -159,11 +185,20 @@ class Hub:
             except (redis.RedisError, OSError, ValueError, AttributeError) as exc:
                 # (closing the pubsub from another thread surfaces as one of these)
                 self.connected.clear()
+                self.down = True
                 if self._closed:
                     return
                 log.warning("live hub lost Redis (%s); retrying in %.1fs", exc, backoff)
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 10)
+
+
+    def _tell_everyone(self, marker: str) -> None:
+        with self._lock:
+            targets = {id(q): q for qs in self._listeners.values() for q in qs}
+        for q in targets.values():
+            with contextlib.suppress(queue.Full):
+                q.put_nowait(marker)
 
 
 def _hub() -> Hub:
@@ -173,23 +208,36 @@ def _hub() -> Hub:
     return hub
 
 
-def _backlog(client: redis.Redis, channels: Iterable[str], last_id: int) -> list[str]:
+def _backlog(client: redis.Redis, channels: Iterable[str], last_id: int) -> list[str] | None:
+    """Return the events after last_id on these channels, or None when some may be lost (refetch instead)."""
     events: dict[int, str] = {}
     try:
+        since = cast("bytes | None", client.get(SINCE_KEY))
+        if since is None or int(since) > last_id:
+            return None  # Redis restarted (or was emptied) after the browser's last event
         for channel in channels:
-            for raw in cast(list[Any], client.lrange(f"{PREFIX}log:{channel}", 0, BACKLOG - 1)):
+            raws = cast(list[Any], client.lrange(f"{PREFIX}log:{channel}", 0, BACKLOG - 1))
+            ids = []
+            for raw in raws:
                 payload = raw.decode() if isinstance(raw, bytes) else str(raw)
                 event_id = json.loads(payload)["id"]
+                ids.append(event_id)
                 if event_id > last_id:
                     events[event_id] = payload
-    except redis.RedisError:
-        return []
+            if len(raws) >= BACKLOG and min(ids) > last_id:
+                return None  # more happened than the log keeps
+    except (redis.RedisError, ValueError):
+        return None
     return [events[k] for k in sorted(events)]
 
 
 def _format(payload: str) -> str:
     parsed = json.loads(payload)
     return f"id: {parsed['id']}\nevent: {parsed['type']}\ndata: {json.dumps(parsed['data'])}\n\n"
+
+
+def _refetch() -> str:
+    return f"event: {REFETCH}\ndata: {{}}\n\n"
 
 
 def channels_for_request() -> list[str]:
@@ -211,14 +259,18 @@ def events() -> Response:
     """Stream the signed-in user's events (and the public calendars asked for) as server-sent events."""
     channels = channels_for_request()
     raw_last = request.headers.get("Last-Event-ID") or request.args.get("last_event_id") or ""
-    last_id = int(raw_last) if raw_last.isdigit() else None
+    last_id = int(raw_last) if raw_last.isdigit() and len(raw_last) < 19 else None
     client = current_app.extensions["redis"]
     heartbeat = float(current_app.config.get("SSE_HEARTBEAT_SECONDS", 15))
     hub = _hub()
     q = hub.subscribe(channels)
-    # The ping promises a live stream: wait (briefly) for the process's subscription to be confirmed.
-    hub.connected.wait(timeout=SUBSCRIBE_WAIT_SECONDS)
-    backlog = _backlog(client, channels, last_id) if last_id is not None else []
+    # The ping promises a live stream: wait (briefly) for the process's subscription to be confirmed,
+    # but not while Redis is known to be away: then answer at once and tell the page when it is back.
+    if not hub.down:
+        hub.connected.wait(timeout=SUBSCRIBE_WAIT_SECONDS)
+    backlog: list[str] | None = []
+    if last_id is not None:
+        backlog = _backlog(client, channels, last_id) if hub.connected.is_set() else None
     # Streams live for minutes: give the database connection back before streaming.
     db.session.remove()
 
@@ -226,7 +278,9 @@ def events() -> Response:
         try:
             yield "retry: 2000\n: ping\n\n"
             seen = last_id or 0
-            for payload in backlog:
+            if backlog is None:
+                yield _refetch()
+            for payload in backlog or ():
                 seen = max(seen, json.loads(payload)["id"])
                 yield _format(payload)
             while True:
@@ -234,6 +288,9 @@ def events() -> Response:
                     payload = q.get(timeout=heartbeat)
                 except queue.Empty:
                     yield ": heartbeat\n\n"
+                    continue
+                if payload == REFETCH:
+                    yield _refetch()
                     continue
                 event_id = json.loads(payload)["id"]
                 if event_id <= seen:
