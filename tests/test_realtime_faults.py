@@ -155,3 +155,50 @@ def test_a_new_stream_during_a_redis_outage_answers_at_once(live_app: Flask, pri
         assert _next_non_heartbeat(stream).startswith("event: refetch")  # it may have missed events
     finally:
         stream.close()
+
+
+# --- the worker ---------------------------------------------------------------------------------
+
+
+def test_the_worker_outlives_a_redis_outage_and_runs_jobs_after_it(
+    private_redis: PrivateRedis, test_env: dict[str, str], tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import sys
+
+    from rq import Queue
+    from rq.job import JobStatus
+
+    from booking_app import jobs
+
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ)
+    env.update(DATABASE_URL=test_env["database_url"], REDIS_URL=private_redis.url,
+               INSTANCE_PATH=str(tmp_path / "instance"), SECRET_KEY="worker-test-secret-key-0123456789")
+    log = tmp_path / "worker.log"
+    proc = subprocess.Popen([sys.executable, "worker.py"], cwd=root, env=env, stdout=log.open("wb"),
+                            stderr=subprocess.STDOUT)
+    connection = redis.Redis.from_url(private_redis.url)
+    try:
+        deadline = time.monotonic() + 30
+        while not connection.keys("rq:worker:*"):
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
+            time.sleep(0.1)
+        private_redis.stop()
+        time.sleep(3)
+        assert proc.poll() is None, f"the worker quit while Redis was away: {log.read_text()[-2000:]}"
+        private_redis.start()
+        job = Queue(jobs.QUEUE_NAME, connection=connection).enqueue(jobs.sweep)
+        deadline = time.monotonic() + 40
+        while job.get_status(refresh=True) != JobStatus.FINISHED:
+            assert proc.poll() is None, log.read_text()[-2000:]
+            assert time.monotonic() < deadline, f"no job ran after Redis returned: {log.read_text()[-2000:]}"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0, log.read_text()[-2000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        connection.close()
