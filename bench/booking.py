@@ -51,8 +51,8 @@ def prepare(database_url: str, redis_url: str, instance: str, students: int) -> 
     from booking_app import create_app
     from booking_app.extensions import db
     from booking_app.models import ApiToken, InstructorSettings, User, WeeklyWindow
+    from booking_app.services.sessions import hash_secret as _hash_token
     from booking_app.services.studio import get_studio
-    from booking_app.services.users import _hash_token
 
     os.environ["INSTANCE_PATH"] = instance
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url,

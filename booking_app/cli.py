@@ -38,14 +38,30 @@ def create_user_command(email: str, name: str, role: str, password: str, timezon
 @users_cli.command("token")
 @click.argument("email")
 @click.option("--name", default="cli", help="A label to recognise the token by.")
-def token_command(email: str, name: str) -> None:
+@click.option("--expires-days", type=click.IntRange(1, 3650), default=None, help="Days until it stops working.")
+def token_command(email: str, name: str, expires_days: int | None) -> None:
     """Issue an API token for a user and print it alone on stdout."""
-    from .services.users import find_user_by_email, issue_token
+    from .services.sessions import issue_token
+
+    click.echo(issue_token(_user_by_email(email), name, expires_in_days=expires_days))
+
+
+@users_cli.command("revoke-tokens")
+@click.argument("email")
+def revoke_tokens_command(email: str) -> None:
+    """Revoke every API token of a user and print how many were revoked."""
+    from .services.sessions import revoke_all_tokens
+
+    click.echo(revoke_all_tokens(_user_by_email(email)))
+
+
+def _user_by_email(email: str):  # type: ignore[no-untyped-def]
+    from .services.users import find_user_by_email
 
     user = find_user_by_email(email)
     if user is None:
         raise click.ClickException(f"No user has the email {email}.")
-    click.echo(issue_token(user, name))
+    return user
 
 
 @jobs_cli.command("sweep")

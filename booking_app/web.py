@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -59,7 +59,11 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id))
+        # The signed cookie names a server-side session: once it ended (sign-out, "sign out everywhere",
+        # deactivation) a copy of the cookie signs nobody in.
+        from .services.sessions import user_for_session
+
+        return user_for_session(int(user_id), session.get("sid")) if user_id.isdigit() else None
 
     from . import realtime
     from .admin.routes import bp as admin_bp

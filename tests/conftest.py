@@ -180,6 +180,17 @@ class Auth:
         return self.client.post("/logout")
 
 
+def sign_in_cookie(client: FlaskClient, user: User) -> None:
+    """Put a signed-in session in the client's cookie without the form (for tests that keep CSRF on)."""
+    from booking_app.services.sessions import start_session
+
+    secret = start_session(user)
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+        session["sid"] = secret
+
+
 @pytest.fixture
 def auth(client: FlaskClient) -> Auth:
     return Auth(client)

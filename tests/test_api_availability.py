@@ -7,7 +7,7 @@ from datetime import date, time
 import pytest
 
 from booking_app.services import availability as service
-from booking_app.services.users import issue_token
+from booking_app.services.sessions import issue_token
 from tests.conftest import utc
 
 NOW = utc(2027, 3, 1, 12, 0)  # Monday 1 March 2027; New York springs forward on Sunday 14 March

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from booking_app.models import Booking
-from booking_app.services.users import issue_token
+from booking_app.services.sessions import issue_token
 from tests.booking_helpers import NOW, open_hours
 from tests.conftest import count
 

@@ -6,7 +6,8 @@ import pytest
 
 from booking_app.extensions import db
 from booking_app.models import ApiToken
-from booking_app.services.users import issue_token, revoke_token
+from booking_app.services.sessions import issue_token, revoke_token
+from tests.conftest import sign_in_cookie
 
 
 def _error(response, status: int, code: str) -> None:
@@ -85,9 +86,7 @@ def test_the_openapi_document_validates(client):
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True)
 def test_a_session_post_without_the_csrf_header_is_refused(client, users, app):
     user = users.make()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
+    sign_in_cookie(client, user)
     response = client.post("/api/me", json={})
     assert response.status_code == 400
     assert response.is_json
@@ -97,9 +96,7 @@ def test_a_session_post_without_the_csrf_header_is_refused(client, users, app):
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True)
 def test_a_session_post_with_the_csrf_header_gets_past_the_check(client, users, app):
     user = users.make()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
+    sign_in_cookie(client, user)
     page = client.get("/profile").get_data(as_text=True)
     token = page.split('name="csrf-token" content="')[1].split('"')[0]
     response = client.post("/api/me", json={}, headers={"X-CSRFToken": token})

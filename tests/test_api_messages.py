@@ -6,7 +6,7 @@ import pytest
 
 from booking_app.models import Message
 from booking_app.services import messages as svc
-from booking_app.services.users import issue_token
+from booking_app.services.sessions import issue_token
 
 from .conftest import count
 from .test_messages import make_booking

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from booking_app.services.sessions import issue_token
 from booking_app.services.studio import get_studio
-from booking_app.services.users import issue_token
 
 
 def _bearer(user) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -14,8 +14,8 @@ from werkzeug.security import generate_password_hash
 
 from booking_app.extensions import db
 from booking_app.models import Booking, BookingChange, User
+from booking_app.services.sessions import issue_token
 from booking_app.services.studio import get_studio
-from booking_app.services.users import issue_token
 from tests.booking_helpers import NOW, at, one_time, open_hours
 
 pytestmark = pytest.mark.app_config(FROZEN_NOW=NOW)

@@ -8,6 +8,7 @@ import pytest
 
 from booking_app.models import Message
 from booking_app.services import messages as svc
+from tests.conftest import sign_in_cookie
 
 from .conftest import count
 from .test_messages import make_booking
@@ -196,9 +197,7 @@ def test_a_scripts_partial_refresh_leaves_the_thread_unread(client, auth, bookin
 def test_the_thread_offers_scripts_the_csrf_protected_read_address(client, booking, people):
     maria, tom = people
     svc.send_message(booking, maria, QUESTION)
-    with client.session_transaction() as session:
-        session["_user_id"] = str(tom.id)
-        session["_fresh"] = True
+    sign_in_cookie(client, tom)
     page = client.get(f"/bookings/{booking.id}", headers={"Sec-Fetch-Site": "cross-site"}).get_data(as_text=True)
     assert f'data-read-url="/bookings/{booking.id}/messages/read"' in page
     assert client.post(f"/bookings/{booking.id}/messages/read").status_code == 400
@@ -283,9 +282,7 @@ def test_the_rate_limit_is_per_user(client, auth, booking, people):
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True)
 def test_sending_needs_a_csrf_token(client, booking, people):
     maria, _ = people
-    with client.session_transaction() as session:
-        session["_user_id"] = str(maria.id)
-        session["_fresh"] = True
+    sign_in_cookie(client, maria)
     response = client.post(f"/bookings/{booking.id}/messages", data={"body": "hi"})
     assert response.status_code == 400
     assert count(Message) == 0

@@ -314,7 +314,7 @@ def test_an_event_raised_on_one_web_process_reaches_a_stream_on_another(two_web_
 
 
 def test_an_api_client_with_a_bearer_token_streams_its_own_events_from_api_events(app, client, users, redis_client):
-    from booking_app.services.users import issue_token
+    from booking_app.services.sessions import issue_token
 
     me = users.make()
     my_id, token = me.id, issue_token(me, "phone")

@@ -86,7 +86,7 @@ def require_user() -> Any:
 
 def init_api(app: Flask) -> None:
     """Bind the API, token sign-in and its blueprints."""
-    from ..services.users import user_for_token
+    from ..services.sessions import user_for_token
     from .routes import bp as core_bp
 
     @login_manager.request_loader

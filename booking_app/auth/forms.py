@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import (
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from ..domain.zones import common_timezones
 
@@ -40,3 +48,13 @@ class ProfileForm(FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.timezone.choices = [(tz, tz.replace("_", " ")) for tz in common_timezones()]
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Label", validators=[DataRequired("Give the token a label you will recognise."), Length(max=80)])
+    expires_in_days = IntegerField(
+        "Expires after (days)", validators=[
+            Optional(), NumberRange(min=1, max=3650, message="Choose an expiry between 1 and 3650 days, or leave it empty."),
+        ],
+    )
+    submit = SubmitField("Create token")

@@ -1,19 +1,18 @@
-"""Accounts: sign-up, creation by the owner, roles, deactivation and API tokens."""
+"""Accounts: sign-up, creation by the owner, roles and deactivation."""
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.timeutil import is_valid_timezone
 from ..extensions import db
-from ..models import ApiToken, InstructorSettings, Role, User, utcnow
+from ..models import InstructorSettings, Role, User
 from ..realtime import publish, user_channel
 from . import ServiceError
+from .sessions import end_all_sessions, revoke_all_tokens
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
@@ -104,6 +103,10 @@ def set_active(user: User, active: bool, *, acting: User) -> User:
     if not active and user.role == Role.OWNER and _active_owner_count() <= 1:
         raise ServiceError("The studio needs at least one active owner.", code="last_owner")
     user.active = active
+    if not active:
+        # Every browser and program signed in as them stops working with this commit.
+        end_all_sessions(user, commit=False)
+        revoke_all_tokens(user, commit=False)
     db.session.commit()
     return user
 
@@ -112,34 +115,3 @@ def _active_owner_count() -> int:
     return db.session.scalar(
         sa.select(sa.func.count()).select_from(User).where(User.role == Role.OWNER, User.active.is_(True))
     ) or 0
-
-
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def issue_token(user: User, name: str = "") -> str:
-    """Create an API token for a user; only its hash is stored, the token is returned once."""
-    token = "bk_" + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, token_hash=_hash_token(token), name=name[:80]))
-    db.session.commit()
-    return token
-
-
-def user_for_token(token: str) -> User | None:
-    """Return the active user a bearer token belongs to, or None."""
-    row = db.session.scalar(
-        sa.select(ApiToken).where(ApiToken.token_hash == _hash_token(token), ApiToken.revoked_at.is_(None))
-    )
-    if row is None or not row.user.active:
-        return None
-    return row.user
-
-
-def revoke_token(token_id: int, user: User) -> None:
-    """Revoke one of a user's API tokens."""
-    row = db.session.get(ApiToken, token_id)
-    if row is None or row.user_id != user.id:
-        raise ServiceError("That token does not exist.", code="not_found", status=404)
-    row.revoked_at = utcnow()
-    db.session.commit()
