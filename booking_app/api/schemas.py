@@ -17,6 +17,14 @@ class UtcDateTime(fields.DateTime):
 class ErrorBody(Schema):
     code = fields.String(required=True)
     message = fields.String(required=True)
+    # Where the request was read ("json", "query", ...), then each field's list of messages; a body that
+    # is not JSON at all has a list of messages in place of the fields.
+    details = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(),
+        metadata={"description": 'On 422 (and a 400 for a body that is not JSON): the messages for each '
+                                 'field by location, e.g. {"json": {"start": ["Not a valid datetime."]}}.'},
+    )
 
 
 class ErrorSchema(Schema):
