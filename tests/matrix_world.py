@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from booking_app.extensions import db
-from booking_app.models import Block, Booking, Notification, OneTimeWindow, WeeklyWindow
+from booking_app.models import ApiToken, Block, Booking, Notification, OneTimeWindow, WeeklyWindow
 from tests.booking_helpers import at, open_hours
 from tests.conftest import Users
 
@@ -24,7 +24,7 @@ def build_world() -> dict[str, Any]:
     from booking_app.services.effects import run_due
     from booking_app.services.feed import enable_feed
     from booking_app.services.notifications import notify
-    from booking_app.services.users import issue_token
+    from booking_app.services.sessions import issue_token
 
     users = Users()
     people = {
@@ -75,5 +75,6 @@ def build_world() -> dict[str, Any]:
         "token": str(db.session.get(type(sa_), sa_.id).feed_token), "student_a_email": sa_.email,
     }
     tokens = {actor: issue_token(person, "matrix") for actor, person in people.items()}
+    names["token_a"] = str(db.session.scalar(sa.select(ApiToken.id).where(ApiToken.user_id == sa_.id)))
     ids = {actor: person.id for actor, person in people.items()}
     return {"names": names, "tokens": tokens, "ids": ids}

@@ -19,8 +19,9 @@ from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 
 from booking_app.extensions import db
+from booking_app.models import User
 from tests.booking_helpers import NOW
-from tests.conftest import Users, _empty_tables, _make_app
+from tests.conftest import Users, _empty_tables, _make_app, sign_in_cookie
 from tests.matrix_world import build_world
 
 ACTORS = ("anonymous", "student_a", "student_b", "instructor_a", "instructor_b", "owner")
@@ -166,6 +167,10 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("/profile", "POST"): [Case(SIGNED_IN, form={"name": "New Name", "timezone": "Europe/Berlin"})],
     ("/profile/email", "POST"): [Case(SIGNED_IN, form={"kinds": []})],
     ("/profile/feed", "POST"): [Case(SIGNED_IN, form={"action": "revoke"})],
+    ("/profile/sessions/end", "POST"): [Case(SIGNED_IN)],
+    ("/profile/tokens", "POST"): [Case(SIGNED_IN, form={"name": "Matrix", "expires_in_days": "5"})],
+    # Only student A holds this token; anyone else is told it does not exist and nothing changes.
+    ("/profile/tokens/<int:token_id>/revoke", "POST"): [Case(row("login ok noop noop noop noop"))],
     ("/signup", "GET"): [Case(PUBLIC)],
     ("/signup", "POST"): [Case(PUBLIC, form={
         "name": "Neil New", "email": "neil@example.test", "password": "a-good-password", "timezone": "UTC"})],
@@ -262,9 +267,7 @@ def world(test_env: dict[str, str]) -> Iterator[World]:
         for actor in ACTORS:
             client = app.test_client()
             if actor != "anonymous":
-                with client.session_transaction() as session:
-                    session["_user_id"] = str(built["ids"][actor])
-                    session["_fresh"] = True
+                sign_in_cookie(client, db.session.get(User, built["ids"][actor]))
             csrf[actor] = _csrf_token(client, "/login" if actor == "anonymous" else "/profile")
             cookie = client.get_cookie("session")
             cookies[actor] = cookie.value if cookie else None
@@ -306,7 +309,8 @@ def _fill(value: Any, names: dict[str, str]) -> Any:
 
 
 DEFAULT_PATH = {"booking_id": "{booking}", "instructor_id": "{instructor_a}", "window_id": "{weekly}",
-                "block_id": "{block}", "notification_id": "{notification}", "user_id": "{user}", "token": "{token}"}
+                "block_id": "{block}", "notification_id": "{notification}", "user_id": "{user}", "token": "{token}",
+                "token_id": "{token_a}"}
 
 
 def _url(app: Flask, rule_text: str, case: Case, names: dict[str, str]) -> str:

@@ -102,7 +102,7 @@ def sign_out_everywhere() -> Response:
     session.clear()
     flash(f"You are signed out on every device ({count} session{'s' if count != 1 else ''} ended). "
           "Sign in again to continue.", "info")
-    return redirect(url_for("auth.login"))
+    return redirect(url_for("main.home"))
 
 
 @bp.post("/profile/tokens")
