@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template
 
+from .extensions import limiter
 from .services.availability import list_instructors
 
 bp = Blueprint("main", __name__)
+
+
+@bp.route("/healthz")
+@limiter.exempt
+def healthz() -> Response:
+    """Answer load balancers: the process serves requests (no database, Redis, session or template)."""
+    return Response("ok", mimetype="text/plain")
 
 
 @bp.route("/")
