@@ -302,7 +302,8 @@ def seed_bench_studio(database_url: str, redis_url: str, instance: str) -> tuple
     from booking_app.extensions import db
     from booking_app.models import ApiToken, User
     from booking_app.services import availability, studio
-    from booking_app.services.users import _hash_token, create_user, find_user_by_email
+    from booking_app.services.sessions import hash_secret
+    from booking_app.services.users import create_user, find_user_by_email
 
     os.environ["INSTANCE_PATH"] = instance
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url, "SECRET_KEY": SECRET_KEY})
@@ -329,7 +330,7 @@ def seed_bench_studio(database_url: str, redis_url: str, instance: str) -> tuple
             db.session.add_all(people)
             db.session.flush()
             tokens = ["bk_" + secrets.token_urlsafe(32) for _ in people]
-            db.session.add_all(ApiToken(user_id=p.id, token_hash=_hash_token(t), name="load bench")
+            db.session.add_all(ApiToken(user_id=p.id, token_hash=hash_secret(t), name="load bench")
                                for p, t in zip(people, tokens, strict=True))
             rows.append(tokens)
         db.session.commit()

@@ -70,6 +70,7 @@ OPEN_SLOT = "2026-02-12T10:00:00Z"  # free in instructor A's open hours
 
 EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("/", "GET"): [Case(PUBLIC)],
+    ("/healthz", "GET"): [Case(PUBLIC)],
     # --- the owner's pages
     ("/admin/studio", "GET"): [Case(OWNER_ONLY)],
     ("/admin/studio", "POST"): [Case(OWNER_ONLY, form={
