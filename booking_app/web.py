@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, abort, current_app, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -47,7 +48,27 @@ def nav_links(app: Flask) -> list[tuple[str, str, set[str]]]:
     return [link for link in NAV if who in link[2] and link[0] in app.view_functions]
 
 
+def live_region() -> str | None:
+    """Return the name of the live region a script asked for (`?region=`), or None for the whole page."""
+    return request.args.get("region") or None
+
+
+def render_page(template: str, **context: Any) -> str:
+    """Render a page template, or only the block named by `?region=` when a live script refreshes one region."""
+    region = live_region()
+    if region is None:
+        return render_template(template, **context)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    page = app.jinja_env.get_or_select_template(template)
+    block = page.blocks.get(region)
+    if block is None:
+        abort(404)
+    app.update_template_context(context)
+    return "".join(block(page.new_context(context)))
+
+
 def _wants_json() -> bool:
+    # Only the error pages answer JSON, and only under /api/ or when the client asks for JSON alone.
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 

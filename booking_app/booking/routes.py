@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -26,7 +26,7 @@ from ..services import bookings as service
 from ..services.availability import instructor_timezone, list_instructors
 from ..services.slots import horizon_end_at, open_slots
 from ..services.studio import get_studio
-from ..web import viewer_timezone
+from ..web import render_page, viewer_timezone
 from .forms import ActionForm, MoveForm, ReasonForm, RequestForm
 
 bp = Blueprint("booking", __name__)
@@ -64,10 +64,6 @@ def zone_label(tz: str) -> str:
 def when_in_zone(instant: datetime, tz: str) -> str:
     """Format an instant like "Thu 5 Feb at 2:00 PM (New York time)"."""
     return f"{short_when(instant, tz)} ({zone_label(tz)})"
-
-
-def _wants_json() -> bool:
-    return request.accept_mimetypes.best == "application/json"
 
 
 @bp.app_context_processor
@@ -206,9 +202,7 @@ def book(instructor_id: int | None = None) -> str | Response:
         "book_url": book_url, "confirm_url": confirm_url, "sentence": sentence, "reschedule": reschedule,
         "form": RequestForm(), "horizon_last": horizon_last,
     }
-    if request.args.get("partial"):
-        return render_template("booking/_book_panel.html", **context)
-    return render_template("booking/book.html", **context)
+    return render_page("booking/book.html", **context)
 
 
 def _parse_start(raw: str | None) -> datetime | None:
@@ -234,10 +228,7 @@ def confirm_request() -> str | Response | tuple[Any, int]:
     starts_at = _parse_start(form.start.data)
     instructor = next((p for p in list_instructors() if p.id == instructor_id), None)
     if instructor is None or starts_at is None:
-        message = "That time could not be read. Go back to the calendar and select a time again."
-        if _wants_json():
-            return jsonify(error={"code": "invalid", "message": message}), 422
-        flash(message, "warning")
+        flash("That time could not be read. Go back to the calendar and select a time again.", "warning")
         return redirect(url_for("booking.book"))
     reschedule_id = int(form.reschedule.data) if (form.reschedule.data or "").isdigit() else None
     # The zone the slot was shown in (the book page may show the instructor's), else the viewer's.
@@ -258,8 +249,6 @@ def confirm_request() -> str | Response | tuple[Any, int]:
                     reschedule_of_id=reschedule_id,
                 )
             except ServiceError as exc:
-                if _wants_json():
-                    return jsonify(error={"code": exc.code, "message": exc.message}), exc.status
                 error = exc.message
             else:
                 booking = result.booking
@@ -267,17 +256,10 @@ def confirm_request() -> str | Response | tuple[Any, int]:
                     f"Request sent. {first_name(instructor)} will confirm it soon; the time is held for you meanwhile."
                     if result.created else "You already requested this time. Here is your request."
                 )
-                url = url_for("booking.detail", booking_id=booking.id)
-                if _wants_json():
-                    return jsonify(id=booking.id, url=url, created=result.created, message=message), (
-                        201 if result.created else 200
-                    )
                 flash(message, "success")
-                return redirect(url)
+                return redirect(url_for("booking.detail", booking_id=booking.id))
         else:
             error = " ".join(e for errors in form.errors.values() for e in errors) or "Check the form and try again."
-            if _wants_json():
-                return jsonify(error={"code": "invalid", "message": error}), 422
     in_instructor_tz = display_tz != current_user.timezone and display_tz == instructor_timezone(instructor)
     back = url_for(
         "booking.book", instructor_id=instructor.id, date=utc_to_local(starts_at, display_tz).date().isoformat(),
@@ -348,9 +330,7 @@ def detail(booking_id: int) -> str:
     """Show a booking: status, times, people, note, history and the actions this viewer may take."""
     booking = _load(booking_id)
     context = _detail_context(booking)
-    if request.args.get("partial"):
-        return render_template("booking/_detail_body.html", **context)
-    return render_template("booking/detail.html", **context)
+    return render_page("booking/detail.html", **context)
 
 
 @bp.route("/bookings/<int:booking_id>/<any(confirm, decline, cancel, no_show):action>", methods=["POST"])
@@ -465,6 +445,4 @@ def mine() -> str:
         "past_total": len(past), "past_first": first + 1, "page": page, "pages": pages,
         "statuses": statuses, "reason_form": ReasonForm(), "action_form": ActionForm(),
     }
-    if request.args.get("partial"):
-        return render_template("booking/_mine_body.html", **context)
-    return render_template("booking/mine.html", **context)
+    return render_page("booking/mine.html", **context)

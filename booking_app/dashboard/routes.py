@@ -15,7 +15,7 @@ from ..domain.timeutil import start_of_day, utc_to_local
 from ..models import Role
 from ..services import clock, notifications
 from ..services import dashboards as service
-from ..web import viewer_timezone
+from ..web import render_page, viewer_timezone
 
 bp = Blueprint("dashboard", __name__)
 
@@ -51,14 +51,12 @@ def page_link(endpoint: str, args: dict[str, Any], param: str, number: int) -> s
     return url_for(endpoint, **{**args, param: number})
 
 
-def _render(full: str, partial: str, **context: Any) -> str:
+def _render(template: str, **context: Any) -> str:
     context.setdefault("now", clock.now())
     context.setdefault("page_link", page_link)
     context.setdefault("time_left", service.time_left)
     context.setdefault("overdue_soon", service.overdue_soon)
-    if request.args.get("partial"):
-        return render_template(partial, **context, **_forms())
-    return render_template(full, **context, **_forms())
+    return render_page(template, **context, **_forms())
 
 
 @bp.route("/dashboard")
@@ -73,11 +71,11 @@ def index() -> str:
         booked = service.has_student_bookings(current_user)
         as_student = service.student_dashboard(current_user, page=1) if booked else None
         return _render(
-            "dashboard/instructor.html", "dashboard/_instructor_body.html",
+            "dashboard/instructor.html",
             board=board, as_student=as_student, is_owner=current_user.role == Role.OWNER.value,
         )
     board_s = service.student_dashboard(current_user, page=page, upcoming_page=ahead)
-    return _render("dashboard/student.html", "dashboard/_student_body.html", board=board_s)
+    return _render("dashboard/student.html", board=board_s)
 
 
 # --- owner overview ------------------------------------------------------------------------------
@@ -136,7 +134,7 @@ def studio() -> str:
 
     chosen = {k: v for k, v in shown["args"].items() if v}
     return _render(
-        "dashboard/studio.html", "dashboard/_studio_body.html",
+        "dashboard/studio.html",
         staff=staff, figures=figures, page=page, statuses=STATUSES, args_for_pager=chosen,
         csv_url=url_for("dashboard.studio_csv", **chosen), duration_words=service.duration_words,
         chart=_chart(figures), awaiting_total=awaiting, **shown,
