@@ -6,13 +6,15 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, abort, current_app, jsonify, render_template, request
+from flask import Flask, abort, current_app, flash, jsonify, render_template, request
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db, login_manager
 from .models import User
+from .services import ServiceError
 
 
 def viewer_timezone() -> str:
@@ -65,6 +67,19 @@ def render_page(template: str, **context: Any) -> str:
         abort(404)
     app.update_template_context(context)
     return "".join(block(page.new_context(context)))
+
+
+def show_error(form: FlaskForm, exc: ServiceError, default: str | None = None,
+               aliases: dict[str, str] | None = None) -> None:
+    """Show a service's refusal on the form field it names (or on `default`), else as a flash message."""
+    if exc.status == 403:
+        abort(403)
+    name = (aliases or {}).get(exc.field or "", exc.field) or default
+    field = form[name] if name and name in form else None
+    if field is None:
+        flash(exc.message, "danger")
+        return
+    field.errors = [*field.errors, exc.message]
 
 
 def _wants_json() -> bool:

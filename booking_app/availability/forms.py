@@ -144,6 +144,11 @@ class BlockForm(FlaskForm, _Return):
     )
     submit = SubmitField("Block time")
 
+    def validate_end_on(self, field: DateField) -> None:
+        """Refuse a last day before the first (on this field, where the person can fix it)."""
+        if field.data and self.start_on.data and field.data < self.start_on.data:
+            raise ValidationError("The end date must be on or after the start date.")
+
 
 class DeleteForm(FlaskForm, _Return):
     """A bare confirmation form (delete a block)."""

@@ -18,7 +18,7 @@ from ..services import ServiceError
 from ..services import availability as service
 from ..services.clock import now as clock_now
 from ..services.pages.schedule import schedule_view
-from ..web import format_local, render_page
+from ..web import format_local, render_page, show_error
 from .forms import (
     BlockForm,
     DeleteForm,
@@ -184,9 +184,7 @@ def add_window() -> Response | tuple[str, int]:
                 )
                 flash(f"Added {start:%H:%M}–{end:%H:%M} on {on:%a %-d %b %Y} only.", "success")
         except ServiceError as exc:
-            if exc.status == 403:
-                abort(403)
-            form.start_time.errors = [*form.start_time.errors, exc.message]
+            show_error(form, exc, default="start_time")
         else:
             _flash_conflicts(change.conflicts)
             return redirect(_back_url(instructor.id, view, (on if view == "week" else back_on).isoformat(), day=True))
@@ -211,10 +209,7 @@ def add_block() -> Response | tuple[str, int]:
                 reason=form.reason.data or "",
             )
         except ServiceError as exc:
-            if exc.status == 403:
-                abort(403)
-            target = form.end_on if "date" in exc.message else form.end_time
-            target.errors = [*target.errors, exc.message]
+            show_error(form, exc, default="end_time")
         else:
             flash("Blocked. Students can no longer book that time.", "success")
             _flash_conflicts(change.conflicts)
@@ -238,6 +233,30 @@ def delete_block(block_id: int) -> Response:
     return redirect(_back_url(instructor_id, form.view.data, form.back_on.data, day=True))
 
 
+def _edit_form(window: Any) -> EditWeeklyForm | EditOneTimeForm:
+    # Selects hold "HH:MM" strings, so the stored times are given as such (not through obj=).
+    times = {"start_time": f"{window.start_time:%H:%M}", "end_time": f"{window.end_time:%H:%M}",
+             "lesson_minutes": window.lesson_minutes}
+    if isinstance(window, WeeklyWindow):
+        return EditWeeklyForm(weekday=window.weekday, effective_from=window.effective_from,
+                              effective_until=window.effective_until, **times)
+    return EditOneTimeForm(occurs_on=window.occurs_on, **times)
+
+
+def _save_window(form: EditWeeklyForm | EditOneTimeForm, window_id: int) -> service.Change:
+    start, end = parse_time(form.start_time.data), parse_time(form.end_time.data)
+    if isinstance(form, EditWeeklyForm):
+        return service.update_weekly_window(
+            current_user, window_id, weekday=form.weekday.data, start_time=start, end_time=end,
+            lesson_minutes=form.lesson_minutes.data, effective_from=form.effective_from.data,
+            effective_until=form.effective_until.data, clear_effective=True,
+        )
+    return service.update_one_time_window(
+        current_user, window_id, occurs_on=form.occurs_on.data, start_time=start, end_time=end,
+        lesson_minutes=form.lesson_minutes.data,
+    )
+
+
 @bp.route("/schedule/windows/<kind>/<int:window_id>", methods=["GET", "POST"])
 @login_required
 def edit_window(kind: str, window_id: int) -> Response | str:
@@ -250,32 +269,14 @@ def edit_window(kind: str, window_id: int) -> Response | str:
     tz = service.instructor_timezone(instructor)
     on = _parse_date(request.args.get("on"), utc_to_local(clock_now(), tz).date())
     view = request.values.get("view") or "week"
-    form: EditWeeklyForm | EditOneTimeForm
-    # Selects hold "HH:MM" strings, so the stored times are given as such (not through obj=).
-    times = {"start_time": f"{window.start_time:%H:%M}", "end_time": f"{window.end_time:%H:%M}", "lesson_minutes": window.lesson_minutes}
-    if isinstance(window, WeeklyWindow):
-        form = EditWeeklyForm(weekday=window.weekday, effective_from=window.effective_from,
-                              effective_until=window.effective_until, **times)
-    else:
-        form = EditOneTimeForm(occurs_on=window.occurs_on, **times)
+    form = _edit_form(window)
     if request.method == "GET":
         _return_fields(form, instructor, view, on)
     if form.validate_on_submit():
-        start, end = parse_time(form.start_time.data), parse_time(form.end_time.data)
         try:
-            if isinstance(form, EditWeeklyForm):
-                change = service.update_weekly_window(
-                    current_user, window_id, weekday=form.weekday.data, start_time=start, end_time=end,
-                    lesson_minutes=form.lesson_minutes.data, effective_from=form.effective_from.data,
-                    effective_until=form.effective_until.data, clear_effective=True,
-                )
-            else:
-                change = service.update_one_time_window(
-                    current_user, window_id, occurs_on=form.occurs_on.data, start_time=start, end_time=end,
-                    lesson_minutes=form.lesson_minutes.data,
-                )
+            change = _save_window(form, window_id)
         except ServiceError as exc:
-            form.start_time.errors = [*form.start_time.errors, exc.message]
+            show_error(form, exc, default="start_time")
         else:
             flash("The window was saved.", "success")
             _flash_conflicts(change.conflicts)
@@ -349,10 +350,7 @@ def settings() -> Response | str:
                 min_notice_minutes=None if unchanged else int((hours * 60).to_integral_value(ROUND_HALF_UP)),
             )
         except ServiceError as exc:
-            target = getattr(form, exc.field or "", None) or form.timezone
-            if exc.field == "min_notice_minutes":
-                target = form.min_notice_hours
-            target.errors = [*target.errors, exc.message]
+            show_error(form, exc, default="timezone", aliases={"min_notice_minutes": "min_notice_hours"})
         else:
             flash("Your settings were saved.", "success")
             _flash_conflicts(change.conflicts)

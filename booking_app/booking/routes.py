@@ -145,47 +145,52 @@ def confirm_request() -> str | Response | tuple[Any, int]:
         instructor=request.args.get("instructor", ""), start=request.args.get("start", ""),
         length=request.args.get("length", ""), reschedule=request.args.get("reschedule", ""),
     )
-    instructor_id = int(form.instructor.data) if (form.instructor.data or "").isdigit() else None
+    instructor_id = _number(form.instructor.data)
     starts_at = _parse_start(form.start.data)
     instructor = next((p for p in list_instructors() if p.id == instructor_id), None)
     if instructor is None or starts_at is None:
         flash("That time could not be read. Go back to the calendar and select a time again.", "warning")
         return redirect(url_for("booking.book"))
-    reschedule_id = int(form.reschedule.data) if (form.reschedule.data or "").isdigit() else None
+    reschedule_id = _number(form.reschedule.data)
     # The zone the slot was shown in (the book page may show the instructor's), else the viewer's.
     shown_tz = request.args.get("tz", "")
     display_tz = shown_tz if shown_tz and is_valid_timezone(shown_tz) else str(current_user.timezone)
-    question = _question(instructor, starts_at, display_tz, moving=bool(reschedule_id))
-    error = None
+    error: ServiceError | None = None
     if request.method == "POST":
-        if form.validate_on_submit():
-            length = int(form.length.data) if (form.length.data or "").isdigit() else None
-            try:
-                result = service.request_booking(
-                    current_user, instructor.id, starts_at, length, form.notes.data or "",
-                    reschedule_of_id=reschedule_id,
-                )
-            except ServiceError as exc:
-                error = exc.message
-            else:
-                booking = result.booking
-                message = (
-                    f"Request sent. {first_name(instructor)} will confirm it soon; the time is held for you meanwhile."
-                    if result.created else "You already requested this time. Here is your request."
-                )
-                flash(message, "success")
-                return redirect(url_for("booking.detail", booking_id=booking.id))
+        if not form.validate_on_submit():
+            error = ServiceError(" ".join(e for errors in form.errors.values() for e in errors)
+                                 or "Check the form and try again.", status=200)
         else:
-            error = " ".join(e for errors in form.errors.values() for e in errors) or "Check the form and try again."
+            try:
+                result = service.request_booking(current_user, instructor.id, starts_at, _number(form.length.data),
+                                                 form.notes.data or "", reschedule_of_id=reschedule_id)
+            except ServiceError as exc:
+                error = exc
+            else:
+                flash(f"Request sent. {first_name(instructor)} will confirm it soon; the time is held for you meanwhile."
+                      if result.created else "You already requested this time. Here is your request.", "success")
+                return redirect(url_for("booking.detail", booking_id=result.booking.id))
+    return _confirm_page(form, instructor, starts_at, display_tz, error)
+
+
+def _number(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+def _confirm_page(form: RequestForm, instructor: User, starts_at: datetime, display_tz: str,
+                  error: ServiceError | None) -> tuple[str, int]:
     in_instructor_tz = display_tz != current_user.timezone and display_tz == instructor_timezone(instructor)
     back = url_for(
         "booking.book", instructor_id=instructor.id, date=utc_to_local(starts_at, display_tz).date().isoformat(),
         tz="instructor" if in_instructor_tz else None,
     )
+    question = _question(instructor, starts_at, display_tz, moving=bool(_number(form.reschedule.data)))
+    # A taken slot answers 409 Conflict; other refusals re-show the page with 200, as they always have.
+    status = error.status if error is not None and error.code == "slot_taken" else 200
     return render_template(
         "booking/confirm.html", form=form, question=question, instructor=instructor, starts_at=starts_at,
-        error=error, back=back, display_tz=display_tz,
-    ), (409 if error and "no longer available" in error else 200)
+        error=error.message if error else None, back=back, display_tz=display_tz,
+    ), status
 
 
 # --- one booking ---------------------------------------------------------------------------------
