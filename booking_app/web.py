@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from . import wording
 from .extensions import db, login_manager
 from .models import User
 from .services import ServiceError
@@ -32,6 +33,11 @@ def format_local(instant: datetime | None, fmt: str = "%a %-d %b %Y, %-I:%M %p",
     if instant is None:
         return ""
     return instant.astimezone(ZoneInfo(tz or viewer_timezone())).strftime(fmt)
+
+
+def localtime(instant: datetime | None, style: str = "day_year_time", tz: str | None = None) -> str:
+    """Say an aware instant in the viewer's (or the given) timezone in a named style of `wording`."""
+    return wording.moment(instant, tz or viewer_timezone(), style)
 
 
 # (endpoint, label, who sees it) — links to areas not yet registered are left out.
@@ -113,7 +119,14 @@ def init_app(app: Flask) -> None:
     register_cli(app)
     _register_optional_blueprints(app)
 
-    app.jinja_env.filters["localtime"] = format_local
+    app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["day"] = wording.day
+    app.jinja_env.filters["clocktime"] = lambda at, clock=wording.CLOCK_12: wording.time_of_day(at, clock)
+    app.jinja_env.filters["iso_utc"] = wording.iso_utc
+    app.jinja_env.globals["status_label"] = wording.status_label
+    app.jinja_env.globals["status_badge_class"] = wording.STATUS_BADGES.get
+    app.jinja_env.globals["history_verb"] = lambda status: wording.HISTORY_VERBS.get(status, status)
+    app.jinja_env.globals["status_badge"] = app.jinja_env.get_template("_macros/status.html").module.status_badge  # type: ignore[attr-defined]
     app.jinja_env.globals["viewer_timezone"] = viewer_timezone
     app.jinja_env.globals["nav_links"] = lambda: nav_links(app)
 

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from .. import ics
 from ..auth.routes import safe_next
-from ..domain.bookings import ACTIVE_STATUSES, Action, Status, cancellation_window_sentence
+from ..domain.bookings import ACTIVE_STATUSES, Status, cancellation_window_sentence
 from ..domain.timeutil import is_valid_timezone, local_to_utc, utc_to_local
 from ..extensions import limiter
 from ..models import Booking, User
@@ -25,48 +25,11 @@ from ..services.pages.book import BookPage, BookQuery, ShownSlot, book_page
 from ..services.pages.mine import my_bookings
 from ..services.studio import get_studio
 from ..web import render_page, viewer_timezone
+from ..wording import when_in_zone
 from .forms import ActionForm, MoveForm, ReasonForm, RequestForm
 
 bp = Blueprint("booking", __name__)
 
-ACTIONS = {"confirm": Action.CONFIRM, "decline": Action.DECLINE, "cancel": Action.CANCEL, "no_show": Action.NO_SHOW}
-BADGES = {
-    "pending": "text-bg-warning", "confirmed": "text-bg-success", "declined": "text-bg-secondary",
-    "expired": "text-bg-secondary", "cancelled": "text-bg-secondary", "completed": "text-bg-primary",
-    "no_show": "text-bg-danger",
-}
-STATUS_LABELS = {
-    "pending": "Pending", "confirmed": "Confirmed", "declined": "Declined", "expired": "Expired",
-    "cancelled": "Cancelled", "completed": "Completed", "no_show": "No-show",
-}
-
-HISTORY_VERBS = {
-    "confirmed": "confirmed the lesson", "declined": "declined the request", "expired": "expired: no answer in time",
-    "cancelled": "cancelled the lesson", "completed": "completed after the lesson ended", "no_show": "marked a no-show",
-}
-
-
-def short_when(instant: datetime, tz: str) -> str:
-    """Format an instant like "Thu 5 Feb at 2:00 PM" in a timezone."""
-    local = utc_to_local(instant, tz)
-    return f"{local:%a} {local.day} {local:%b} at {local:%-I:%M %p}"
-
-
-def zone_label(tz: str) -> str:
-    """Name a timezone the way people say it: "America/New_York" -> "New York time", "UTC" -> "UTC"."""
-    if "/" not in tz:
-        return tz
-    return f"{tz.rsplit('/', 1)[-1].replace('_', ' ')} time"
-
-
-def when_in_zone(instant: datetime, tz: str) -> str:
-    """Format an instant like "Thu 5 Feb at 2:00 PM (New York time)"."""
-    return f"{short_when(instant, tz)} ({zone_label(tz)})"
-
-
-@bp.app_context_processor
-def booking_helpers() -> dict[str, Any]:
-    return {"status_badge": BADGES, "status_label": STATUS_LABELS, "short_when": short_when, "history_verbs": HISTORY_VERBS}
 
 
 # --- the book page -------------------------------------------------------------------------------

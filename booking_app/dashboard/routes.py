@@ -16,10 +16,10 @@ from ..models import Role
 from ..services import clock, notifications
 from ..services import dashboards as service
 from ..web import render_page, viewer_timezone
+from ..wording import STATUS_ORDER
 
 bp = Blueprint("dashboard", __name__)
 
-STATUSES = ("pending", "confirmed", "declined", "expired", "cancelled", "completed", "no_show")
 CSV_COLUMNS = (
     "id", "instructor", "student", "starts_at_utc", "starts_local", "timezone", "minutes", "status",
     "status_reason", "requested_at_utc", "decided_at_utc", "notes",
@@ -107,7 +107,7 @@ def _filters() -> tuple[service.StudioFilters, dict[str, Any]]:
         start_on, end_on = end_on, start_on
     instructor_id = request.args.get("instructor", type=int)
     status = request.args.get("status") or None
-    if status not in STATUSES:
+    if status not in STATUS_ORDER:
         status = None
     filters = service.StudioFilters(
         instructor_id=instructor_id, status=status,
@@ -135,7 +135,7 @@ def studio() -> str:
     chosen = {k: v for k, v in shown["args"].items() if v}
     return _render(
         "dashboard/studio.html",
-        staff=staff, figures=figures, page=page, statuses=STATUSES, args_for_pager=chosen,
+        staff=staff, figures=figures, page=page, statuses=STATUS_ORDER, args_for_pager=chosen,
         csv_url=url_for("dashboard.studio_csv", **chosen), duration_words=service.duration_words,
         chart=_chart(figures), awaiting_total=awaiting, **shown,
     )
