@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
-from datetime import date
+from datetime import date, time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -18,7 +18,8 @@ from ..services import ServiceError
 from ..services import availability as service
 from ..services.clock import now as clock_now
 from ..services.pages.schedule import schedule_view
-from ..web import format_local, render_page, show_error
+from ..web import localtime, render_page, show_error
+from ..wording import CLOCK_24, day, time_of_day
 from .forms import (
     BlockForm,
     DeleteForm,
@@ -81,11 +82,15 @@ def _back_url(instructor_id: int | str | None, view: str | None, back_on: str | 
     return url_for(".schedule", **args)
 
 
+def _span(start: time, end: time) -> str:
+    return f"{time_of_day(start, CLOCK_24)}–{time_of_day(end, CLOCK_24)}"
+
+
 def _flash_conflicts(conflicts: list[Booking]) -> None:
     if not conflicts:
         return
     listed = "; ".join(
-        f"{format_local(b.starts_at, '%a %-d %b, %-I:%M %p')} ({first_name(b.student)})" for b in conflicts[:10]
+        f"{localtime(b.starts_at, 'day_time')} ({first_name(b.student)})" for b in conflicts[:10]
     )
     more = f" and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
     flash(
@@ -176,13 +181,13 @@ def add_window() -> Response | tuple[str, int]:
                     current_user, instructor.id, weekday=on.isoweekday(), start_time=start, end_time=end,
                     lesson_minutes=form.lesson_minutes.data, effective_from=on,
                 )
-                flash(f"Added {start:%H:%M}–{end:%H:%M} every {on:%A} from {on:%-d %b %Y}.", "success")
+                flash(f"Added {_span(start, end)} every {day(on, 'weekday')} from {day(on, 'date')}.", "success")
             else:
                 change = service.add_one_time_window(
                     current_user, instructor.id, occurs_on=on, start_time=start, end_time=end,
                     lesson_minutes=form.lesson_minutes.data,
                 )
-                flash(f"Added {start:%H:%M}–{end:%H:%M} on {on:%a %-d %b %Y} only.", "success")
+                flash(f"Added {_span(start, end)} on {day(on, 'day_year')} only.", "success")
         except ServiceError as exc:
             show_error(form, exc, default="start_time")
         else:
@@ -235,7 +240,7 @@ def delete_block(block_id: int) -> Response:
 
 def _edit_form(window: Any) -> EditWeeklyForm | EditOneTimeForm:
     # Selects hold "HH:MM" strings, so the stored times are given as such (not through obj=).
-    times = {"start_time": f"{window.start_time:%H:%M}", "end_time": f"{window.end_time:%H:%M}",
+    times = {"start_time": time_of_day(window.start_time, CLOCK_24), "end_time": time_of_day(window.end_time, CLOCK_24),
              "lesson_minutes": window.lesson_minutes}
     if isinstance(window, WeeklyWindow):
         return EditWeeklyForm(weekday=window.weekday, effective_from=window.effective_from,
@@ -304,7 +309,7 @@ def delete_window(kind: str, window_id: int) -> Response:
                 return redirect(url_for(".edit_window", kind=kind, window_id=window_id))
             change = service.delete_weekly_window(current_user, window_id, from_on=from_on)
             message = (
-                f"The window no longer repeats from {from_on:%a %-d %b %Y} on." if change.item is not None and from_on
+                f"The window no longer repeats from {day(from_on, 'day_year')} on." if change.item is not None and from_on
                 else "The recurring window was deleted."
             )
         else:

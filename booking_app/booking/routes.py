@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from .. import ics
 from ..auth.routes import safe_next
-from ..domain.bookings import ACTIVE_STATUSES, Status, cancellation_window_sentence
+from ..domain.bookings import Status
 from ..domain.timeutil import is_valid_timezone, local_to_utc, utc_to_local
 from ..extensions import limiter
 from ..models import Booking, User
@@ -22,10 +22,10 @@ from ..services import ServiceError, clock
 from ..services import bookings as service
 from ..services.availability import instructor_timezone, list_instructors
 from ..services.pages.book import BookPage, BookQuery, ShownSlot, book_page
+from ..services.pages.detail import booking_detail
 from ..services.pages.mine import my_bookings
-from ..services.studio import get_studio
 from ..web import render_page, viewer_timezone
-from ..wording import when_in_zone
+from ..wording import ICS_UTC, iso_utc, when_in_zone
 from .forms import ActionForm, MoveForm, ReasonForm, RequestForm
 
 bp = Blueprint("booking", __name__)
@@ -49,7 +49,7 @@ def _book_links(page: BookPage) -> dict[str, Any]:
     def confirm_url(item: ShownSlot) -> str:
         target = url_for(
             "booking.confirm_request", instructor=item.instructor.id,
-            start=item.slot.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            start=iso_utc(item.slot.starts_at),
             length=item.slot.lesson_minutes if len(page.lengths) > 1 else None,
             reschedule=page.reschedule.id if page.reschedule else None, tz=page.display_tz,
         )
@@ -169,44 +169,17 @@ def _load(booking_id: int) -> Booking:
 def _calendar_links(booking: Booking) -> dict[str, str]:
     title = f"Lesson: {booking.instructor.name} and {booking.student.name}"
     details = f"Booking page: {url_for('booking.detail', booking_id=booking.id, _external=True)}"
-    fmt = "%Y%m%dT%H%M%SZ"
+    fmt = ICS_UTC
     google = "https://calendar.google.com/calendar/render?" + urlencode({
         "action": "TEMPLATE", "text": title,
         "dates": f"{booking.starts_at.strftime(fmt)}/{booking.ends_at.strftime(fmt)}", "details": details,
     })
     outlook = "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode({
         "path": "/calendar/action/compose", "rru": "addevent", "subject": title,
-        "startdt": booking.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "enddt": booking.ends_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "body": details,
+        "startdt": iso_utc(booking.starts_at),
+        "enddt": iso_utc(booking.ends_at), "body": details,
     })
     return {"google": google, "outlook": outlook}
-
-
-def _detail_context(booking: Booking) -> dict[str, Any]:
-    now = clock.now()
-    status = service.status_of(booking, now)
-    actions = [a.value for a in service.actions_for(current_user, booking, now)]
-    refusal = service.cancel_refusal(current_user, booking, now)
-    window_sentence = cancellation_window_sentence(get_studio().cancellation_window_hours)
-    is_staff = current_user.id != booking.student_id and (current_user.id == booking.instructor_id or current_user.is_owner)
-    return {
-        "booking": booking, "status": status.value, "actions": actions,
-        "refusal": refusal if refusal == window_sentence else None,
-        "can_reschedule": service.can_reschedule(current_user, booking, now),
-        "reschedule_request": service.pending_reschedule(booking, now),
-        "can_move": is_staff and status in ACTIVE_STATUSES and booking.starts_at > now,
-        "viewer_tz": viewer_timezone(), "instructor_tz": instructor_timezone(booking.instructor),
-        "links": _calendar_links(booking) if status in ACTIVE_STATUSES or status is Status.COMPLETED else None,
-        "reason_form": ReasonForm(), "action_form": ActionForm(), "move_form": MoveForm(),
-        "original": booking.reschedule_of_id and _visible(booking.reschedule_of_id),
-    }
-
-
-def _visible(booking_id: int) -> Booking | None:
-    try:
-        return service.get_for(current_user, booking_id)
-    except ServiceError:
-        return None
 
 
 @bp.route("/bookings/<int:booking_id>")
@@ -214,8 +187,12 @@ def _visible(booking_id: int) -> Booking | None:
 def detail(booking_id: int) -> str:
     """Show a booking: status, times, people, note, history and the actions this viewer may take."""
     booking = _load(booking_id)
-    context = _detail_context(booking)
-    return render_page("booking/detail.html", **context)
+    page = booking_detail(current_user._get_current_object(), booking, clock.now())
+    return render_page(
+        "booking/detail.html", **{f.name: getattr(page, f.name) for f in fields(page)}, viewer_tz=viewer_timezone(),
+        links=_calendar_links(booking) if page.has_calendar else None,
+        reason_form=ReasonForm(), action_form=ActionForm(), move_form=MoveForm(),
+    )
 
 
 @bp.route("/bookings/<int:booking_id>/<any(confirm, decline, cancel, no_show):action>", methods=["POST"])

@@ -16,7 +16,7 @@ from ..models import Role
 from ..services import clock, notifications
 from ..services import dashboards as service
 from ..web import render_page, viewer_timezone
-from ..wording import STATUS_ORDER
+from ..wording import STATUS_ORDER, iso_utc
 
 bp = Blueprint("dashboard", __name__)
 
@@ -172,10 +172,10 @@ def studio_csv() -> Response:
     for booking, status in service.studio_export(filters):
         writer.writerow([
             booking.id, _csv_safe(booking.instructor.name), _csv_safe(booking.student.name),
-            booking.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            iso_utc(booking.starts_at),
             utc_to_local(booking.starts_at, tz).strftime("%Y-%m-%d %H:%M"), tz, booking.lesson_minutes,
-            status, _csv_safe(booking.status_reason), booking.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            booking.decided_at.strftime("%Y-%m-%dT%H:%M:%SZ") if booking.decided_at else "",
+            status, _csv_safe(booking.status_reason), iso_utc(booking.created_at),
+            iso_utc(booking.decided_at) if booking.decided_at else "",
             _csv_safe(booking.notes),
         ])
     name = f"bookings-{shown['args']['from']}-to-{shown['args']['to']}.csv"
