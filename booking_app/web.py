@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, jsonify, render_template, request, session
+from flask import Flask, abort, current_app, flash, jsonify, render_template, request, session
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from . import wording
 from .extensions import db, login_manager
 from .models import User
+from .services import ServiceError
 
 
 def viewer_timezone() -> str:
@@ -31,6 +35,11 @@ def format_local(instant: datetime | None, fmt: str = "%a %-d %b %Y, %-I:%M %p",
     return instant.astimezone(ZoneInfo(tz or viewer_timezone())).strftime(fmt)
 
 
+def localtime(instant: datetime | None, style: str = "day_year_time", tz: str | None = None) -> str:
+    """Say an aware instant in the viewer's (or the given) timezone in a named style of `wording`."""
+    return wording.moment(instant, tz or viewer_timezone(), style)
+
+
 # (endpoint, label, who sees it) — links to areas not yet registered are left out.
 NAV = [
     ("booking.book", "Book a lesson", {"anonymous", "student", "instructor", "owner"}),
@@ -47,7 +56,40 @@ def nav_links(app: Flask) -> list[tuple[str, str, set[str]]]:
     return [link for link in NAV if who in link[2] and link[0] in app.view_functions]
 
 
+def live_region() -> str | None:
+    """Return the name of the live region a script asked for (`?region=`), or None for the whole page."""
+    return request.args.get("region") or None
+
+
+def render_page(template: str, **context: Any) -> str:
+    """Render a page template, or only the block named by `?region=` when a live script refreshes one region."""
+    region = live_region()
+    if region is None:
+        return render_template(template, **context)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    page = app.jinja_env.get_or_select_template(template)
+    block = page.blocks.get(region)
+    if block is None:
+        abort(404)
+    app.update_template_context(context)
+    return "".join(block(page.new_context(context)))
+
+
+def show_error(form: FlaskForm, exc: ServiceError, default: str | None = None,
+               aliases: dict[str, str] | None = None) -> None:
+    """Show a service's refusal on the form field it names (or on `default`), else as a flash message."""
+    if exc.status == 403:
+        abort(403)
+    name = (aliases or {}).get(exc.field or "", exc.field) or default
+    field = form[name] if name and name in form else None
+    if field is None:
+        flash(exc.message, "danger")
+        return
+    field.errors = [*field.errors, exc.message]
+
+
 def _wants_json() -> bool:
+    # Only the error pages answer JSON, and only under /api/ or when the client asks for JSON alone.
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
@@ -85,7 +127,14 @@ def init_app(app: Flask) -> None:
     register_cli(app)
     _register_optional_blueprints(app)
 
-    app.jinja_env.filters["localtime"] = format_local
+    app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["day"] = wording.day
+    app.jinja_env.filters["clocktime"] = lambda at, clock=wording.CLOCK_12: wording.time_of_day(at, clock)
+    app.jinja_env.filters["iso_utc"] = wording.iso_utc
+    app.jinja_env.globals["status_label"] = wording.status_label
+    app.jinja_env.globals["status_badge_class"] = wording.STATUS_BADGES.get
+    app.jinja_env.globals["history_verb"] = lambda status: wording.HISTORY_VERBS.get(status, status)
+    app.jinja_env.globals["status_badge"] = app.jinja_env.get_template("_macros/status.html").module.status_badge  # type: ignore[attr-defined]
     app.jinja_env.globals["viewer_timezone"] = viewer_timezone
     app.jinja_env.globals["nav_links"] = lambda: nav_links(app)
 

@@ -135,3 +135,42 @@ HISTORY_VERBS: dict[str, str] = {
 def status_label(status: str) -> str:
     """Return the label a status badge shows: "no_show" -> "No-show"."""
     return STATUS_LABELS.get(str(status), str(status).replace("_", " ").capitalize())
+
+
+# --- pages -----------------------------------------------------------------------------------------
+
+DATE_STYLES.update({
+    "weekday_day": "%a %-d",  # Thu 5
+    "day_long_month": "%a %-d %B",  # Thu 5 February
+    "iso_month": "%Y-%m",  # 2027-02
+})
+
+# The order badges and filters list the statuses in.
+STATUS_ORDER = tuple(STATUS_LABELS)
+
+STATUS_BADGES = {
+    "pending": "text-bg-warning", "confirmed": "text-bg-success", "declined": "text-bg-secondary",
+    "expired": "text-bg-secondary", "cancelled": "text-bg-secondary", "completed": "text-bg-primary",
+    "no_show": "text-bg-danger",
+}
+
+
+def moment(instant: datetime | None, tz: str, style: str = "day_year_time") -> str:
+    """Say an instant in a named style: a date style ("day"), with its time ("day_time"), or the time ("time").
+
+    A "_24" ending uses the 24-hour clock: "day_year_time_24" -> "Thu 5 Feb 2027, 14:00".
+    """
+    if instant is None:
+        return ""
+    clock = CLOCK_24 if style.endswith("_24") else CLOCK_12
+    base = style.removesuffix("_24")
+    if base == "time":
+        return time_of_day(local(instant, tz), clock)
+    if base.endswith("_time"):
+        return when(instant, tz, base.removesuffix("_time"), clock)
+    return day(local(instant, tz), base)
+
+
+def iso_utc(instant: datetime) -> str:
+    """Write an aware instant for machines: "2027-02-05T14:00:00Z"."""
+    return local(instant, "UTC").strftime(ISO_UTC)

@@ -116,9 +116,15 @@ def test_a_length_filter_appears_when_several_lesson_lengths_are_offered(client,
     assert "6:00 PM" in only30 and "9:00 AM" not in only30
 
 
-def test_the_partial_returns_only_the_calendar_fragment(client, maria):
-    fragment = client.get(f"/book/{maria.id}?date=2026-02-05&partial=1").get_data(as_text=True)
+def test_the_book_panel_region_is_the_block_of_the_full_page(client, maria):
+    url = f"/book/{maria.id}?date=2026-02-05"
+    fragment = client.get(url + "&region=book_panel").get_data(as_text=True)
     assert "<html" not in fragment and "month-heading" in fragment
+    assert fragment.strip() in client.get(url).get_data(as_text=True)
+
+
+def test_an_unknown_region_is_not_found(client, maria):
+    assert client.get(f"/book/{maria.id}?region=nothing_here").status_code == 404
 
 
 def test_the_confirm_page_asks_the_question_and_creates_a_pending_request(client, auth, maria, sam):
@@ -135,18 +141,19 @@ def test_the_confirm_page_asks_the_question_and_creates_a_pending_request(client
     assert ">3:00 PM<" in client.get(f"/book/{maria.id}?date=2026-02-05").get_data(as_text=True)
 
 
-def test_the_dialog_post_answers_json_201_then_200_for_a_repeat_and_409_for_someone_else(client, auth, maria, sam, users):
+def test_the_dialog_post_is_the_plain_form_post_even_when_a_script_asks_for_json(client, auth, maria, sam, users):
     auth.login(sam)
     form = {"instructor": maria.id, "start": "2026-02-05T14:00:00Z"}
     headers = {"Accept": "application/json"}
     first = client.post("/book/confirm", data=form, headers=headers)
-    assert first.status_code == 201 and first.json["url"].startswith("/bookings/")
-    assert client.post("/book/confirm", data=form, headers=headers).status_code == 200
+    assert first.status_code == 302 and first.location.startswith("/bookings/")
+    again = client.post("/book/confirm", data=form, headers=headers, follow_redirects=True)
+    assert "You already requested this time. Here is your request." in again.get_data(as_text=True)
     auth.logout()
     auth.login(users.make("student"))
     taken = client.post("/book/confirm", data=form, headers=headers)
-    assert taken.status_code == 409
-    assert taken.json["error"]["message"] == "This time is no longer available. Select another."
+    assert taken.status_code == 409 and taken.mimetype == "text/html"
+    assert "This time is no longer available. Select another." in taken.get_data(as_text=True)
     assert count(Booking) == 1
 
 
@@ -258,7 +265,8 @@ def test_my_bookings_shows_every_upcoming_lesson_and_pages_the_past_newest_first
     assert _row_ids(last, "past") == newest_first[100:]
     assert _row_ids(last, "upcoming") == upcoming  # every page keeps the upcoming lessons
     assert "Showing 101–111 of 111" in last and 'href="/bookings?page=2"' in last
-    assert 'data-partial-url="/bookings?partial=1&amp;page=3"' in last
+    region = client.get("/bookings?page=3&region=mine_body").get_data(as_text=True)
+    assert "<html" not in region and _row_ids(region, "past") == newest_first[100:]
     assert _row_ids(client.get("/bookings?page=99").get_data(as_text=True), "past") == newest_first[100:]
 
 

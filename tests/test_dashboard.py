@@ -138,10 +138,10 @@ def test_declining_from_the_dashboard_form_keeps_the_reason(client, auth, maria,
     assert (stored.status, stored.status_reason) == ("declined", "I am away")
 
 
-def test_the_partial_returns_only_the_dashboard_body(client, auth, maria, sam):
+def test_the_dashboard_region_returns_only_the_dashboard_body(client, auth, maria, sam):
     make_booking(maria, sam, at(5, 14))
     auth.login(maria)
-    html = client.get("/dashboard?partial=1").get_data(as_text=True)
+    html = client.get("/dashboard?region=dashboard_body").get_data(as_text=True)
     assert "<html" not in html and "data-dashboard-content" in html and "Requests awaiting" in html
 
 

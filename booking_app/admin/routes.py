@@ -6,7 +6,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -21,6 +20,8 @@ from ..models import Role, User
 from ..services import ServiceError
 from ..services import studio as studio_service
 from ..services import users as user_service
+from ..services.pages.listings import people
+from ..web import show_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -104,8 +105,7 @@ def users() -> str | Response:
             return redirect(url_for("admin.users"))
     elif request.method == "GET":
         form.timezone.data = current_user.timezone
-    people = db.session.scalars(sa.select(User).order_by(User.role, User.name)).all()
-    return render_template("admin/users.html", form=form, people=people, roles=[r.value for r in Role])
+    return render_template("admin/users.html", form=form, people=people(), roles=[r.value for r in Role])
 
 
 @bp.post("/users/<int:user_id>/role")
@@ -151,11 +151,7 @@ def studio() -> str | Response:
             )
         except ServiceError as exc:
             db.session.rollback()
-            field = getattr(form, exc.field or "", None)
-            if field is not None:
-                field.errors = [*field.errors, exc.message]
-            else:
-                flash(exc.message, "danger")
+            show_error(form, exc)
         else:
             flash("Studio settings saved.", "success")
             return redirect(url_for("admin.studio"))

@@ -6,17 +6,16 @@ import re
 from datetime import time
 from typing import Any
 
-import sqlalchemy as sa
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..domain.timeutil import is_valid_timezone, utc_to_local
-from ..extensions import db
 from ..models import Block, OneTimeWindow, User, WeeklyWindow
 from ..services import ServiceError
 from ..services import availability as service
 from ..services.clock import now as clock_now
+from ..services.pages.listings import instructor_rules, owned_row
 from ..services.slots import open_slots
 from . import require_user
 from .schemas import UtcDateTime
@@ -135,12 +134,7 @@ def _instructor_json(user: User) -> dict[str, Any]:
     }
 
 
-def _own(model: type[Any], item_id: int, instructor_id: int) -> Any:
-    """Return the row when it belongs to the instructor, else answer 404."""
-    row = db.session.get(model, item_id)
-    if row is None or row.instructor_id != instructor_id:
-        raise ServiceError("We could not find that item. Reload the availability and try again.", "not_found", 404)
-    return row
+_own = owned_row
 
 
 @bp.route("/instructors")
@@ -163,9 +157,8 @@ def get_availability(instructor_id: int):  # type: ignore[no-untyped-def]
     """Return the instructor's weekly and one-time windows and blocks (block reasons only for staff)."""
     instructor = service.get_instructor(instructor_id)
     staff = service.can_manage(current_user, instructor_id)
-    weekly = db.session.scalars(sa.select(WeeklyWindow).where(WeeklyWindow.instructor_id == instructor_id).order_by(WeeklyWindow.weekday, WeeklyWindow.start_time)).all()
-    one_time = db.session.scalars(sa.select(OneTimeWindow).where(OneTimeWindow.instructor_id == instructor_id).order_by(OneTimeWindow.occurs_on, OneTimeWindow.start_time)).all()
-    blocks = db.session.scalars(sa.select(Block).where(Block.instructor_id == instructor_id).order_by(Block.start_on)).all()
+    rules = instructor_rules(instructor_id)
+    weekly, one_time, blocks = rules.weekly, rules.one_time, rules.blocks
     return {
         "instructor_id": instructor.id,
         "timezone": service.instructor_timezone(instructor),

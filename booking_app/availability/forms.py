@@ -21,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..domain.zones import common_timezones
+from ..wording import day
 
 LESSON_LENGTHS = [15, 20, 30, 45, 60, 75, 90, 120]
 
@@ -83,8 +84,8 @@ class WindowForm(FlaskForm, _Return):
         if on is None:
             return
         self.repeat.choices = options([
-            ("weekly", f"Recurring — every {on.strftime('%A')} from this date on"),
-            ("once", f"One time — only on {on.strftime('%a %-d %b %Y')}"),
+            ("weekly", f"Recurring — every {day(on, 'weekday')} from this date on"),
+            ("once", f"One time — only on {day(on, 'day_year')}"),
         ])
 
 
@@ -143,6 +144,11 @@ class BlockForm(FlaskForm, _Return):
         "Reason (optional)", id="block-reason", validators=[Length(max=200, message="Keep the reason under 200 characters.")]
     )
     submit = SubmitField("Block time")
+
+    def validate_end_on(self, field: DateField) -> None:
+        """Refuse a last day before the first (on this field, where the person can fix it)."""
+        if field.data and self.start_on.data and field.data < self.start_on.data:
+            raise ValidationError("The end date must be on or after the start date.")
 
 
 class DeleteForm(FlaskForm, _Return):

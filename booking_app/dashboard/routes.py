@@ -15,11 +15,11 @@ from ..domain.timeutil import start_of_day, utc_to_local
 from ..models import Role
 from ..services import clock, notifications
 from ..services import dashboards as service
-from ..web import viewer_timezone
+from ..web import render_page, viewer_timezone
+from ..wording import STATUS_ORDER, iso_utc
 
 bp = Blueprint("dashboard", __name__)
 
-STATUSES = ("pending", "confirmed", "declined", "expired", "cancelled", "completed", "no_show")
 CSV_COLUMNS = (
     "id", "instructor", "student", "starts_at_utc", "starts_local", "timezone", "minutes", "status",
     "status_reason", "requested_at_utc", "decided_at_utc", "notes",
@@ -51,14 +51,12 @@ def page_link(endpoint: str, args: dict[str, Any], param: str, number: int) -> s
     return url_for(endpoint, **{**args, param: number})
 
 
-def _render(full: str, partial: str, **context: Any) -> str:
+def _render(template: str, **context: Any) -> str:
     context.setdefault("now", clock.now())
     context.setdefault("page_link", page_link)
     context.setdefault("time_left", service.time_left)
     context.setdefault("overdue_soon", service.overdue_soon)
-    if request.args.get("partial"):
-        return render_template(partial, **context, **_forms())
-    return render_template(full, **context, **_forms())
+    return render_page(template, **context, **_forms())
 
 
 @bp.route("/dashboard")
@@ -73,11 +71,11 @@ def index() -> str:
         booked = service.has_student_bookings(current_user)
         as_student = service.student_dashboard(current_user, page=1) if booked else None
         return _render(
-            "dashboard/instructor.html", "dashboard/_instructor_body.html",
+            "dashboard/instructor.html",
             board=board, as_student=as_student, is_owner=current_user.role == Role.OWNER.value,
         )
     board_s = service.student_dashboard(current_user, page=page, upcoming_page=ahead)
-    return _render("dashboard/student.html", "dashboard/_student_body.html", board=board_s)
+    return _render("dashboard/student.html", board=board_s)
 
 
 # --- owner overview ------------------------------------------------------------------------------
@@ -109,7 +107,7 @@ def _filters() -> tuple[service.StudioFilters, dict[str, Any]]:
         start_on, end_on = end_on, start_on
     instructor_id = request.args.get("instructor", type=int)
     status = request.args.get("status") or None
-    if status not in STATUSES:
+    if status not in STATUS_ORDER:
         status = None
     filters = service.StudioFilters(
         instructor_id=instructor_id, status=status,
@@ -136,8 +134,8 @@ def studio() -> str:
 
     chosen = {k: v for k, v in shown["args"].items() if v}
     return _render(
-        "dashboard/studio.html", "dashboard/_studio_body.html",
-        staff=staff, figures=figures, page=page, statuses=STATUSES, args_for_pager=chosen,
+        "dashboard/studio.html",
+        staff=staff, figures=figures, page=page, statuses=STATUS_ORDER, args_for_pager=chosen,
         csv_url=url_for("dashboard.studio_csv", **chosen), duration_words=service.duration_words,
         chart=_chart(figures), awaiting_total=awaiting, **shown,
     )
@@ -174,10 +172,10 @@ def studio_csv() -> Response:
     for booking, status in service.studio_export(filters):
         writer.writerow([
             booking.id, _csv_safe(booking.instructor.name), _csv_safe(booking.student.name),
-            booking.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            iso_utc(booking.starts_at),
             utc_to_local(booking.starts_at, tz).strftime("%Y-%m-%d %H:%M"), tz, booking.lesson_minutes,
-            status, _csv_safe(booking.status_reason), booking.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            booking.decided_at.strftime("%Y-%m-%dT%H:%M:%SZ") if booking.decided_at else "",
+            status, _csv_safe(booking.status_reason), iso_utc(booking.created_at),
+            iso_utc(booking.decided_at) if booking.decided_at else "",
             _csv_safe(booking.notes),
         ])
     name = f"bookings-{shown['args']['from']}-to-{shown['args']['to']}.csv"

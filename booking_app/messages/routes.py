@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
@@ -16,6 +16,7 @@ from ..models import Booking
 from ..services import ServiceError
 from ..services import messages as message_service
 from ..services.clock import now
+from ..web import live_region, render_page
 
 bp = Blueprint("messages", __name__)
 
@@ -28,10 +29,6 @@ def _send_rate() -> str:
 
 # One budget per user shared by the thread form and the API, counted in Redis.
 send_limit = limiter.shared_limit(_send_rate, scope="message-send", methods=["POST"], error_message=RATE_LIMITED)
-
-
-def _wants_json() -> bool:
-    return request.accept_mimetypes.best == "application/json"
 
 
 def _booking_or_404(booking_id: int) -> Booking:
@@ -68,17 +65,17 @@ def thread_context(booking: Booking, *, draft: str = "", error: str | None = Non
 
 
 def _render_thread(booking: Booking, status: int = 200, **kwargs: Any) -> tuple[str, int]:
-    return render_template("messages/thread.html", booking=booking,
-                           msg_thread=thread_context(booking, **kwargs)), status
+    return render_page("messages/thread.html", booking=booking, msg_thread=thread_context(booking, **kwargs)), status
 
 
 def is_page_view() -> bool:
     """Tell whether this GET is the user opening a page, the only GET allowed to mark messages read.
 
-    A script's partial refresh does not count (it posts to messages.read when the thread is visible), and
-    neither does a request another site makes (an <img src> or a link) that the browser labels cross-site.
+    A script's refresh of one live region does not count (it marks the thread read through the API when the
+    thread is visible), and neither does a request another site makes (an <img src> or a link) that the
+    browser labels cross-site.
     """
-    if request.args.get("partial"):
+    if live_region():
         return False
     return request.headers.get("Sec-Fetch-Site", "none") in ("same-origin", "none")
 
@@ -86,12 +83,10 @@ def is_page_view() -> bool:
 @bp.route("/bookings/<int:booking_id>/messages")
 @login_required
 def thread(booking_id: int) -> str | tuple[str, int]:
-    """Show the thread and mark it read when the user opens it (the partial alone when a script asks for it)."""
+    """Show the thread and mark it read when the user opens it (a script's region refresh leaves it unread)."""
     booking = _booking_or_404(booking_id)
     if is_page_view():
         message_service.mark_read(booking, current_user)
-    if request.args.get("partial"):
-        return render_template("messages/_messages.html", t=thread_context(booking))
     return _render_thread(booking)
 
 
@@ -105,13 +100,9 @@ def send(booking_id: int) -> Response | tuple[Any, int] | tuple[str, int]:
     body = request.form.get("body", "").replace("\r\n", "\n")
     next_url = safe_next(request.form.get("next"))
     try:
-        message = message_service.send_message(booking, current_user, body)
+        message_service.send_message(booking, current_user, body)
     except ServiceError as exc:
-        if _wants_json():
-            return jsonify(error={"code": exc.code, "message": exc.message}), exc.status
-        return _render_thread(booking, 422, draft=body, error=exc.message, next_url=next_url)
-    if _wants_json():
-        return jsonify(id=message.id, booking_id=booking.id), 201
+        return _render_thread(booking, exc.status, draft=body, error=exc.message, next_url=next_url)
     return redirect((next_url or url_for("messages.thread", booking_id=booking.id)) + "#latest")
 
 
@@ -121,8 +112,6 @@ def read(booking_id: int) -> Response | tuple[str, int]:
     """Mark the thread read without opening it."""
     booking = _booking_or_404(booking_id)
     message_service.mark_read(booking, current_user)
-    if _wants_json():
-        return "", 204
     return redirect(safe_next(request.form.get("next")) or url_for("messages.thread", booking_id=booking.id))
 
 
@@ -133,8 +122,6 @@ def dismiss(booking_id: int) -> Response | tuple[str, int]:
     booking = _booking_or_404(booking_id)
     raw = request.form.get("message_id", "")
     message_service.dismiss_banner(booking, current_user, int(raw) if raw.isdigit() else 0)
-    if _wants_json():
-        return "", 204
     return redirect(safe_next(request.form.get("next")) or url_for("main.home"))
 
 
@@ -148,8 +135,6 @@ def banner() -> str:
 @bp.errorhandler(TooManyRequests)
 def too_many(exc: TooManyRequests) -> Any:
     """Refuse a send over the rate limit with a clear sentence, keeping the text in the box."""
-    if _wants_json():
-        return jsonify(error={"code": "rate_limited", "message": RATE_LIMITED}), 429
     booking_id = (request.view_args or {}).get("booking_id")
     if request.method == "POST" and booking_id is not None and current_user.is_authenticated:
         try:

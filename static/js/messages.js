@@ -6,11 +6,7 @@
   var me = document.body.dataset.userId;
   if (!me || !window.fetch) return;
 
-  function csrf() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.content : "";
-  }
-  function parse(html) { return new DOMParser().parseFromString(html, "text/html"); }
+  var live = window.live;
   function getHtml(url) {
     return fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } }).then(function (r) {
       if (!r.ok) throw new Error("HTTP " + r.status);
@@ -30,14 +26,13 @@
     // Only a thread the user can see counts as read (GETs never mark); message.read clears other tabs' glows.
     if (document.visibilityState !== "visible") { section.dataset.unseen = "1"; return Promise.resolve(); }
     delete section.dataset.unseen;
-    return fetch(section.dataset.readUrl, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Accept": "application/json", "X-CSRFToken": csrf() }
-    }).catch(function () { /* stays unread until the next refresh or page view */ });
+    return live.postJson("/api/bookings/" + section.dataset.threadBookingId + "/messages/read")
+      .catch(function () { /* stays unread until the next refresh or page view */ });
   }
   function refreshThread(section) {
-    return getHtml(section.dataset.partialUrl).then(function (html) {
-      var fresh = parse(html).querySelector("[data-thread-list]");
+    // The page's "thread" block, re-rendered; only messages not shown yet are added (the form stays as typed).
+    return live.fetchRegion("thread").then(function (html) {
+      var fresh = live.parse(html).querySelector("[data-thread-list]");
       var list = section.querySelector("[data-thread-list]");
       if (!fresh || !list) return;
       var known = {};
@@ -70,12 +65,7 @@
     var section = form.closest("[data-thread-booking-id]");
     if (!area.value.trim()) { showError(form, "Write a message before sending it."); area.focus(); return; }
     if (button) button.disabled = true;
-    fetch(form.action, {
-      method: "POST", body: new FormData(form), credentials: "same-origin",
-      headers: { "Accept": "application/json", "X-CSRFToken": csrf() }
-    }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (data) { return { ok: r.ok, data: data }; });
-    }).then(function (res) {
+    live.postJson("/api/bookings/" + section.dataset.threadBookingId + "/messages", { body: area.value.replace(/\r\n/g, "\n") }).then(function (res) {
       if (!res.ok) {
         showError(form, (res.data.error && res.data.error.message) || "Your message was not sent. Try again in a moment.");
         return;
@@ -109,7 +99,7 @@
     if (!region) return Promise.resolve();
     var url = region.dataset.bannerUrl + "?next=" + encodeURIComponent(location.pathname + location.search);
     return getHtml(url).then(function (html) {
-      var fresh = parse(html).getElementById("message-banner");
+      var fresh = live.parse(html).getElementById("message-banner");
       if (!fresh) return;
       var incoming = fresh.querySelector("[data-banner-message-id]");
       var current = region.querySelector("[data-banner-message-id]");
@@ -120,11 +110,8 @@
     }).catch(function () { /* the next event, reconnect or reload catches up */ });
   }
   function dismiss(form) {
-    fetch(form.action, {
-      method: "POST", body: new FormData(form), credentials: "same-origin",
-      headers: { "Accept": "application/json", "X-CSRFToken": csrf() }
-    }).then(function (r) {
-      if (!r.ok) throw new Error("HTTP " + r.status);
+    live.postForm(form, { follow: false }).then(function (r) {
+      if (!r.ok && r.type !== "opaqueredirect") throw new Error("HTTP " + r.status);
       return refreshBanner();
     }).catch(function () { form.submit(); });
   }

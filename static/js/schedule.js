@@ -1,5 +1,5 @@
 // Schedule page: select a time range on the week grid (pointer or keyboard) to open the add-window
-// dialog, keep the recurring / one-time labels in step with the date, and refresh on live changes.
+// dialog, keep the recurring / one-time labels in step with the date, and hold live redraws meanwhile.
 (function () {
   "use strict";
   var root = document.getElementById("schedule");
@@ -11,7 +11,6 @@
   var home = null; // where the add-window form lives when the dialog is closed
   var anchor = null; // first cell of a keyboard or pointer selection
   var dragging = false;
-  var staleWhileOpen = false;
 
   function announce(text) { if (liveRegion) { liveRegion.textContent = ""; setTimeout(function () { liveRegion.textContent = text; }, 30); } }
 
@@ -123,7 +122,6 @@
     } else if (e.key === "Escape") {
       anchor = null;
       clearSelection();
-      if (staleWhileOpen) { staleWhileOpen = false; refresh(); }
       return;
     }
     if (next) {
@@ -164,7 +162,6 @@
       if (home && home.section) home.section.hidden = false;
       home = null;
       clearSelection();
-      if (staleWhileOpen) { staleWhileOpen = false; refresh(); }
     });
     dialog.addEventListener("click", function (e) { if (e.target.closest("[data-close-dialog]")) dialog.close(); });
   }
@@ -174,34 +171,17 @@
     if (e.target.matches("[data-autosubmit]")) e.target.form.submit();
   });
 
-  // --- live: another tab or person changed this schedule --------------------------------------------------
-  var inflight = false;
-  function refresh() {
-    // Never redraw under the user's hands: wait for the dialog to close or the selection to end.
-    if ((dialog && dialog.open) || anchor || dragging) { staleWhileOpen = true; return; }
-    if (inflight) return;
-    inflight = true;
-    fetch(window.location.href, { headers: { Accept: "text/html" }, credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-      .then(function (html) {
-        if ((dialog && dialog.open) || anchor || dragging) { staleWhileOpen = true; return; }
-        var doc = new DOMParser().parseFromString(html, "text/html");
-        var focused = document.activeElement && document.activeElement.closest ? document.activeElement.closest(".cell") : null;
-        var keep = focused ? '.day-col[data-date="' + column(focused).dataset.date + '"] .cell[data-time="' + focused.dataset.time + '"]' : null;
-        ["schedule-body", "conflicts"].forEach(function (id) {
-          var fresh = doc.getElementById(id), old = document.getElementById(id);
-          if (fresh && old) old.replaceWith(fresh);
-          else if (fresh && !old && id === "conflicts") document.getElementById("schedule-body").before(fresh);
-          else if (!fresh && old && id === "conflicts") old.remove();
-        });
-        if (keep) { var again = document.querySelector(keep); if (again) focusCell(again); }
-        announce("The schedule was updated.");
-      })
-      .catch(function () { /* keep the page as it is; the next event or a reload catches up */ })
-      .then(function () { inflight = false; });
+  // --- live: another tab or person changed this schedule (live.js redraws the region) ---------------
+  // Never redraw under the user's hands: the region waits while the dialog is open or a selection is made.
+  var region = root.querySelector("[data-live-region]");
+  function holdLive() {
+    if (!region) return;
+    var busy = (dialog && dialog.open) || anchor || dragging;
+    if (busy) { region.setAttribute("data-live-paused", ""); return; }
+    region.removeAttribute("data-live-paused");
+    if (region.dataset.liveStale) window.live.refresh(region);
   }
-
-  function mine(e) { return e.detail && String(e.detail.instructor_id) === String(instructorId); }
-  ["availability.changed", "booking.requested", "booking.confirmed", "booking.declined", "booking.cancelled", "booking.expired", "booking.changed"]
-    .forEach(function (type) { document.addEventListener("live:" + type, function (e) { if (mine(e)) refresh(); }); });
+  ["pointerdown", "pointerup", "keyup", "click"].forEach(function (type) { document.addEventListener(type, holdLive); });
+  if (dialog) dialog.addEventListener("close", holdLive);
+  if (region) region.addEventListener("live:swapped", function () { announce("The schedule was updated."); });
 })();

@@ -1,0 +1,173 @@
+"""The book page's model: instructors, a month of days with open slots, and the chosen day's slots."""
+
+from __future__ import annotations
+
+import calendar
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from ...domain.slots import Slot
+from ...domain.timeutil import local_date_range_to_utc, utc_to_local
+from ...models import Booking, User
+from .. import ServiceError
+from .. import bookings as booking_service
+from ..availability import instructor_timezone, list_instructors
+from ..slots import horizon_end_at, open_slots
+
+
+@dataclass(frozen=True)
+class ShownSlot:
+    """An open slot of one instructor, with its start in the zone the page is shown in."""
+
+    instructor: User
+    slot: Slot
+    local_start: datetime
+
+
+@dataclass(frozen=True)
+class BookQuery:
+    """What the book page's address asks for."""
+
+    instructor_id: int | None = None
+    month: str | None = None
+    date: str | None = None
+    in_instructor_tz: bool = False
+    length: int | None = None
+    reschedule_id: int | None = None
+
+
+@dataclass
+class BookPage:
+    """Everything the book page shows."""
+
+    staff: list[User]
+    chosen: User | None
+    shown: list[User]
+    month: date
+    this_month: date
+    last_month: date
+    today: date
+    horizon_last: date
+    per_day: Counter[date]
+    my_lessons: dict[date, list[Booking]]
+    selected: date | None
+    day_slots: list[ShownSlot]
+    lengths: list[int]
+    length: int | None
+    display_tz: str
+    viewer_tz: str
+    use_instructor_tz: bool
+    reschedule: Booking | None
+
+    @property
+    def prev_month(self) -> date | None:
+        """Return the month before, when it can still be booked."""
+        return add_month(self.month, -1) if self.month > self.this_month else None
+
+    @property
+    def next_month(self) -> date | None:
+        """Return the month after, when it is inside the booking horizon."""
+        return add_month(self.month, 1) if self.month < self.last_month else None
+
+    @property
+    def weeks(self) -> list[list[date]]:
+        """Return the month's calendar weeks, Monday first."""
+        return calendar.Calendar(0).monthdatescalendar(self.month.year, self.month.month)
+
+    @property
+    def chosen_tz(self) -> str | None:
+        """Return the chosen instructor's timezone."""
+        return instructor_timezone(self.chosen) if self.chosen else None
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """Return the page's address arguments, to build links that change one of them."""
+        return {
+            "instructor": self.chosen.id if self.chosen else None, "month": f"{self.month:%Y-%m}",
+            "date": self.selected.isoformat() if self.selected else None,
+            "tz": "instructor" if self.use_instructor_tz else None, "length": self.length,
+            "reschedule": self.reschedule.id if self.reschedule else None,
+        }
+
+
+def add_month(first: date, months: int) -> date:
+    """Return the first day of the month `months` after (or before) the month of `first`."""
+    index = first.year * 12 + first.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _parse_month(raw: str | None, default: date) -> date:
+    try:
+        year, month = (int(part) for part in (raw or "").split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return default.replace(day=1)
+
+
+def _reschedule(viewer: User | None, booking_id: int | None) -> Booking | None:
+    if not booking_id or viewer is None:
+        return None
+    try:
+        return booking_service.get_for(viewer, booking_id)
+    except ServiceError:
+        return None
+
+
+def _my_lessons(viewer: User | None, month: date, month_end: date, tz: str, now: datetime) -> dict[date, list[Booking]]:
+    """Return the viewer's own pending and confirmed lessons of the month by local date."""
+    lessons: dict[date, list[Booking]] = {}
+    if viewer is None:
+        return lessons
+    month_from, month_to = local_date_range_to_utc(month, month_end, tz)
+    for booking in booking_service.list_for(viewer, starts_from=month_from, starts_before=month_to,
+                                            upcoming_only=True, now=now):
+        if booking.student_id == viewer.id:
+            lessons.setdefault(utc_to_local(booking.starts_at, tz).date(), []).append(booking)
+    return lessons
+
+
+def book_page(viewer: User | None, query: BookQuery, viewer_tz: str, now: datetime) -> BookPage | None:
+    """Build the book page for a viewer (None when signed out); None when the instructor asked for is unknown."""
+    everyone = list_instructors()
+    staff = [person for person in everyone if viewer is None or person.id != viewer.id]
+    # An instructor may open their own shareable link to see what students see.
+    chosen = next((p for p in everyone if p.id == query.instructor_id), None)
+    if query.instructor_id and chosen is None:
+        return None
+    shown = [chosen] if chosen else staff
+    use_instructor_tz = chosen is not None and query.in_instructor_tz
+    display_tz = instructor_timezone(chosen) if use_instructor_tz and chosen else viewer_tz
+    today = utc_to_local(now, display_tz).date()
+    this_month = today.replace(day=1)
+    horizon_last = max(
+        (utc_to_local(horizon_end_at(instructor_timezone(p), now) - timedelta(microseconds=1), display_tz).date()
+         for p in shown),
+        default=today,
+    )
+    last_month = max(horizon_last.replace(day=1), this_month)
+    month = min(max(_parse_month(query.month, today), this_month), last_month)
+    month_end = add_month(month, 1) - timedelta(days=1)
+    found = [ShownSlot(person, slot, utc_to_local(slot.starts_at, display_tz))
+             for person in shown for slot in open_slots(person, month, month_end, viewer_tz=display_tz, now=now)]
+    lengths = sorted({s.slot.lesson_minutes for s in found})
+    length = query.length if query.length in lengths else None
+    if length is not None:
+        found = [s for s in found if s.slot.lesson_minutes == length]
+    per_day = Counter(s.local_start.date() for s in found)
+    try:
+        selected: date | None = date.fromisoformat(query.date or "")
+    except ValueError:
+        selected = None
+    if selected is None or selected.replace(day=1) != month:
+        selected = min(per_day) if per_day else None
+    day_slots = sorted((s for s in found if s.local_start.date() == selected),
+                       key=lambda s: (s.slot.starts_at, s.instructor.name))
+    return BookPage(
+        staff=staff, chosen=chosen, shown=shown, month=month, this_month=this_month, last_month=last_month,
+        today=today, horizon_last=horizon_last, per_day=per_day,
+        my_lessons=_my_lessons(viewer, month, month_end, display_tz, now), selected=selected, day_slots=day_slots,
+        lengths=lengths, length=length, display_tz=display_tz, viewer_tz=viewer_tz,
+        use_instructor_tz=use_instructor_tz, reschedule=_reschedule(viewer, query.reschedule_id),
+    )
