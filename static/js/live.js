@@ -129,6 +129,8 @@
     // Every (re)open catches up on what changed before the stream connected or while it was down.
     source.onopen = function () { body.dataset.live = "open"; dispatch("open"); };
     source.onerror = function () { body.dataset.live = "reconnecting"; };
+    // The server may have lost events (Redis restarted or was away): catch up as on a reconnect.
+    source.addEventListener("refetch", function () { dispatch("open"); });
     TYPES.forEach(function (type) {
       source.addEventListener(type, function (e) {
         lastId = e.lastEventId || lastId;
