@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from . import wording
 from .extensions import db, login_manager
 from .models import User
 
@@ -24,11 +24,9 @@ def viewer_timezone() -> str:
     return tz if tz and is_valid_timezone(tz) else "UTC"
 
 
-def format_local(instant: datetime | None, fmt: str = "%a %-d %b %Y, %-I:%M %p", tz: str | None = None) -> str:
-    """Format an aware instant in the viewer's (or the given) timezone."""
-    if instant is None:
-        return ""
-    return instant.astimezone(ZoneInfo(tz or viewer_timezone())).strftime(fmt)
+def format_local(instant: datetime | None, fmt: str = "day_year", tz: str | None = None) -> str:
+    """Say an aware instant in the viewer's (or the given) timezone: a named wording style, or a strftime pattern."""
+    return wording.localtime(instant, tz or viewer_timezone(), fmt)
 
 
 # (endpoint, label, who sees it) — links to areas not yet registered are left out.
@@ -67,7 +65,6 @@ def init_app(app: Flask) -> None:
     from .auth.routes import bp as auth_bp
     from .cli import register_cli
     from .main import bp as main_bp
-    from .services import mail  # noqa: F401  (registers the mail effect and the reminder sweep step)
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)

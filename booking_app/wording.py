@@ -135,3 +135,20 @@ HISTORY_VERBS: dict[str, str] = {
 def status_label(status: str) -> str:
     """Return the label a status badge shows: "no_show" -> "No-show"."""
     return STATUS_LABELS.get(str(status), str(status).replace("_", " ").capitalize())
+
+
+# --- services --------------------------------------------------------------------------------------
+
+
+def when_with_zone(instant: datetime, tz: str, clock: int = CLOCK_12) -> str:
+    """Say an instant for a mail subject, with the zone's abbreviation: "Thu 5 Feb, 2:00 PM EST"."""
+    return f"{when(instant, tz, 'day', clock)} {local(instant, tz).tzname()}"
+
+
+def localtime(instant: datetime | None, tz: str, style: str = "day_year", clock: int = CLOCK_12) -> str:
+    """Say an instant in a zone: a named date style with its time ("day_year"), or a strftime pattern ("%-d %b")."""
+    if instant is None:
+        return ""
+    if style in DATE_STYLES:
+        return when(instant, tz, style, clock)
+    return local(instant, tz).strftime(style)

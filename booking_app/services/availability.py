@@ -393,7 +393,6 @@ def update_settings(
 # --- auto-decline -------------------------------------------------------------------------------------
 
 
-@effects.handler(AUTO_DECLINE)
 def run_auto_decline(payload: dict[str, Any]) -> None:
     """Effect handler: decline the instructor's pending requests their availability no longer covers."""
     auto_decline(int(payload["instructor_id"]))

@@ -19,7 +19,6 @@ from ..extensions import db
 from ..models import Booking, BookingChange, User
 from ..realtime import STUDIO_CHANNEL, calendar_channel, publish, user_channel
 from . import ServiceError, clock, effects
-from .maintenance import sweep_step
 from .notifications import notify
 from .slots import active_bookings_filter, busy_intervals, horizon_end_at, load_rules
 from .studio import get_studio
@@ -548,7 +547,6 @@ def expire_booking(booking_id: int, now: datetime | None = None) -> bool:
     return changed > 0
 
 
-@sweep_step("expire_pending")
 def expire_due(now: datetime) -> int:
     """Persist every pending request past its expiry and notify its student."""
     changed = _expire(sa.true(), now)
@@ -556,7 +554,6 @@ def expire_due(now: datetime) -> int:
     return changed
 
 
-@sweep_step("complete_lessons")
 def complete_due(now: datetime) -> int:
     """Mark confirmed lessons that have ended as completed."""
     rows = db.session.scalars(
@@ -572,8 +569,8 @@ def complete_due(now: datetime) -> int:
     return done
 
 
-@effects.handler("booking.expire")
-def _expire_effect(payload: dict[str, Any]) -> None:
+def expire_effect(payload: dict[str, Any]) -> None:
+    """Effect handler: persist one request's expiry."""
     expire_booking(int(payload["booking_id"]))
 
 
