@@ -152,3 +152,10 @@ def localtime(instant: datetime | None, tz: str, style: str = "day_year", clock:
     if style in DATE_STYLES:
         return when(instant, tz, style, clock)
     return local(instant, tz).strftime(style)
+
+
+def status_refusal(status: str) -> str:
+    """Say why a booking cannot change from where it is: "This booking is already confirmed."."""
+    if status == "pending":
+        return "This booking is still pending."
+    return f"This booking is already {STATUS_VERBS.get(status, status)}."

@@ -23,9 +23,10 @@ from ..models import (
 )
 from ..realtime import calendar_channel, publish
 from . import ServiceError, effects
+from .booking_filters import open_request
 from .bookings import decline_uncovered
 from .clock import now as clock_now
-from .slots import active_bookings_filter, load_rules
+from .slots import load_rules
 
 AUTO_DECLINE = "auto_decline"
 MAX_BUFFER_MINUTES = 240
@@ -410,8 +411,7 @@ def auto_decline(instructor_id: int, now: datetime | None = None) -> list[int]:
         .options(joinedload(Booking.student))
         .where(
             Booking.instructor_id == instructor_id,
-            Booking.status == "pending",
-            active_bookings_filter(now),
+            open_request(now),
         )
         .order_by(Booking.starts_at)
         .with_for_update(of=Booking)

@@ -11,6 +11,7 @@ from ..domain import slots as engine
 from ..domain.timeutil import local_date_range_to_utc
 from ..extensions import db
 from ..models import Block, Booking, InstructorSettings, OneTimeWindow, User, WeeklyWindow, utcnow
+from .booking_filters import holds_slot
 from .studio import get_studio
 
 
@@ -27,12 +28,8 @@ class Rules:
     blocks: list[engine.Block]
 
 
-def active_bookings_filter(now: datetime) -> sa.ColumnElement[bool]:
-    """Rows that hold their time: confirmed, or pending and not yet past expiry."""
-    return sa.or_(
-        Booking.status == "confirmed",
-        sa.and_(Booking.status == "pending", Booking.expires_at > now),
-    )
+# The blueprints still import the predicate from here under its first name (availability/routes.py).
+active_bookings_filter = holds_slot
 
 
 def load_rules(instructor: User) -> Rules:
@@ -58,7 +55,7 @@ def busy_intervals(
     """Return the instructor's active bookings that touch [start_at, end_at), leaving out booking `exclude`."""
     query = sa.select(Booking.starts_at, Booking.ends_at).where(
         Booking.instructor_id == instructor_id,
-        active_bookings_filter(now),
+        holds_slot(now),
         Booking.starts_at < end_at,
         Booking.ends_at > start_at,
     )
