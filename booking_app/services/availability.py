@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from ..domain import slots as engine
+from ..domain.bookings import Role
 from ..domain.timeutil import is_valid_timezone
 from ..extensions import db
 from ..models import (
@@ -17,7 +18,6 @@ from ..models import (
     Booking,
     InstructorSettings,
     OneTimeWindow,
-    Role,
     User,
     WeeklyWindow,
 )
@@ -26,7 +26,7 @@ from . import ServiceError, effects
 from .booking_filters import open_request
 from .bookings import decline_uncovered
 from .clock import now as clock_now
-from .slots import load_rules
+from .slots import load_schedule
 
 AUTO_DECLINE = "auto_decline"
 MAX_BUFFER_MINUTES = 240
@@ -129,25 +129,18 @@ def _changed(instructor: User, *, may_uncover: bool) -> list[Booking]:
 def confirmed_conflicts(instructor: User, now: datetime | None = None) -> list[Booking]:
     """Return the instructor's confirmed lessons still to come that their availability no longer covers."""
     now = now or clock_now()
-    rules = load_rules(instructor)
+    schedule = load_schedule(instructor)
     lessons = db.session.scalars(
         sa.select(Booking)
         .where(Booking.instructor_id == instructor.id, Booking.status == "confirmed", Booking.ends_at > now)
         .order_by(Booking.starts_at)
         .limit(500)
     ).all()
-    return [b for b in lessons if not _covered(b, rules)]
+    return [b for b in lessons if not _covered(b, schedule)]
 
 
-def _covered(booking: Booking, rules: Any) -> bool:
-    return engine.covered_by_windows(
-        booking.starts_at,
-        booking.ends_at,
-        weekly=rules.weekly,
-        one_time=rules.one_time,
-        blocks=rules.blocks,
-        tz=rules.tz,
-    )
+def _covered(booking: Booking, schedule: engine.Schedule) -> bool:
+    return engine.covered_by_windows(schedule, booking.starts_at, booking.ends_at)
 
 
 # --- windows ---------------------------------------------------------------------------------------------
@@ -405,7 +398,7 @@ def auto_decline(instructor_id: int, now: datetime | None = None) -> list[int]:
     instructor = db.session.get(User, instructor_id)
     if instructor is None:
         return []
-    rules = load_rules(instructor)
+    schedule = load_schedule(instructor)
     pending = db.session.scalars(
         sa.select(Booking)
         .options(joinedload(Booking.student))
@@ -419,7 +412,7 @@ def auto_decline(instructor_id: int, now: datetime | None = None) -> list[int]:
     declined: list[Booking] = []
     for booking in pending:
         # The same conditional update, history, notification (with its mail) and live events as a decline.
-        if not _covered(booking, rules) and decline_uncovered(booking, now):
+        if not _covered(booking, schedule) and decline_uncovered(booking, now):
             declined.append(booking)
     db.session.commit()
     return [b.id for b in declined]

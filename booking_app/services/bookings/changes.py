@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from ...models import Booking, User
 from .. import ServiceError, clock, effects
 from ..booking_filters import holds_slot
 from ..notifications import notify
-from ..slots import busy_intervals, load_rules
+from ..slots import busy_intervals, load_schedule
 from ..studio import get_studio
 from ._writes import (
     LOCK_INSTRUCTOR,
@@ -172,18 +173,15 @@ def move(user: User, booking_id: int, starts_at: datetime, now: datetime | None 
         lock(LOCK_STUDENT, booking.student_id)
         # Overdue pending rows still count for the database guarantee until they are persisted as expired.
         expire_overdue(Booking.instructor_id == booking.instructor_id, now)
-        rules_ = load_rules(instructor)
+        # Staff may move inside the minimum notice and past the horizon, but only onto their open time.
+        schedule = replace(load_schedule(instructor), min_notice_minutes=0)
         length = booking.lesson_minutes
-        pad = timedelta(minutes=rules_.buffer_minutes)
+        pad = timedelta(minutes=schedule.buffer_minutes)
         busy = busy_intervals(
             booking.instructor_id, starts_at - pad - timedelta(days=1), starts_at + pad + timedelta(days=1), now,
             exclude=booking.id,
         )
-        # Staff may move inside the minimum notice and past the horizon, but only onto their open time.
-        slot = is_open_slot(
-            starts_at, length, weekly=rules_.weekly, one_time=rules_.one_time, blocks=rules_.blocks, busy=busy,
-            tz=rules_.tz, now=now, buffer_minutes=rules_.buffer_minutes, min_notice_minutes=0,
-        )
+        slot = is_open_slot(schedule, starts_at, length, busy=busy, now=now)
         if slot is None:
             raise ServiceError(
                 f"There is no open {length}-minute slot at that time. Choose a time offered on the schedule.",

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 
 from ... import wording
 from ...domain import bookings as rules
 from ...domain.bookings import Status
-from ...domain.slots import Slot, is_open_slot
+from ...domain.slots import Schedule, Slot, is_open_slot
 from ...extensions import db
 from ...models import Booking, User
 from .. import ServiceError, clock, effects
 from ..booking_filters import holds_slot
 from ..notifications import notify
-from ..slots import busy_intervals, horizon_end_at, load_rules
+from ..slots import busy_intervals, load_schedule
 from ..studio import get_studio
 from ._writes import LOCK_INSTRUCTOR, LOCK_STUDENT, announce, expire_overdue, history, lock, slot_write, when
 from .queries import NOT_FOUND, cancel_refusal, pending_reschedule, status_of
@@ -69,7 +68,7 @@ def request_booking(
             db.session.commit()
             return Requested(existing, created=False)
         # Rules and notice are read before the lock, so the lock is held only for the short write.
-        slot, common = _rules_slot(instructor, starts_at, lesson_minutes, now)
+        slot, schedule = _rules_slot(instructor, starts_at, lesson_minutes, now)
 
         lock(LOCK_INSTRUCTOR, instructor_id)
         lock(LOCK_STUDENT, student.id)
@@ -81,7 +80,7 @@ def request_booking(
             return Requested(existing, created=False)
 
         original = _check_reschedule(student, instructor_id, reschedule_of_id, now) if reschedule_of_id else None
-        _check_free(instructor_id, slot, common, now)
+        _check_free(instructor_id, slot, schedule, now)
         clash = db.session.scalar(
             sa.select(Booking.id).where(
                 Booking.student_id == student.id,
@@ -171,28 +170,24 @@ def _existing(
 
 def _rules_slot(
     instructor: User, starts_at: datetime, lesson_minutes: int | None, now: datetime
-) -> tuple[Slot, dict[str, Any]]:
-    """Return the slot the instructor's rules offer at starts_at (ignoring bookings), or raise a 422."""
-    rules_ = load_rules(instructor)
-    if starts_at < now + timedelta(minutes=rules_.min_notice_minutes):
-        raise ServiceError(TOO_SOON.format(notice=wording.minutes_words(rules_.min_notice_minutes)), "too_soon", 422)
-    horizon = horizon_end_at(rules_.tz, now)
-    if starts_at >= horizon:
+) -> tuple[Slot, Schedule]:
+    """Return the slot the instructor's schedule offers at starts_at (ignoring bookings), or raise a 422."""
+    schedule = load_schedule(instructor, now)
+    if starts_at < now + timedelta(minutes=schedule.min_notice_minutes):
+        notice = wording.minutes_words(schedule.min_notice_minutes)
+        raise ServiceError(TOO_SOON.format(notice=notice), "too_soon", 422)
+    assert schedule.horizon_end_at is not None  # loaded with `now`
+    if starts_at >= schedule.horizon_end_at:
         raise ServiceError(TOO_FAR, "beyond_horizon", 422)
-    common: dict[str, Any] = {
-        "weekly": rules_.weekly, "one_time": rules_.one_time, "blocks": rules_.blocks, "tz": rules_.tz,
-        "now": now, "buffer_minutes": rules_.buffer_minutes, "min_notice_minutes": rules_.min_notice_minutes,
-        "horizon_end_at": horizon,
-    }
-    free = is_open_slot(starts_at, lesson_minutes, busy=[], **common)
+    free = is_open_slot(schedule, starts_at, lesson_minutes, busy=[], now=now)
     if free is None:
         raise ServiceError(NOT_OPEN, "not_open", 422)
-    return free, common
+    return free, schedule
 
 
-def _check_free(instructor_id: int, slot: Slot, common: dict[str, Any], now: datetime) -> None:
+def _check_free(instructor_id: int, slot: Slot, schedule: Schedule, now: datetime) -> None:
     """Raise the slot-taken 409 when an active booking (widened by the buffer) overlaps the slot."""
-    pad = timedelta(minutes=common["buffer_minutes"])
+    pad = timedelta(minutes=schedule.buffer_minutes)
     busy = busy_intervals(instructor_id, slot.starts_at - pad, slot.ends_at + pad, now)
-    if busy and is_open_slot(slot.starts_at, slot.lesson_minutes, busy=busy, **common) is None:
+    if busy and is_open_slot(schedule, slot.starts_at, slot.lesson_minutes, busy=busy, now=now) is None:
         raise ServiceError(rules.SLOT_TAKEN, "slot_taken", 409)
