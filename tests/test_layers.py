@@ -201,3 +201,15 @@ def test_the_graph_scan_catches_a_planted_cycle(tmp_path: Path) -> None:
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
     assert _is_view("booking_app.booking.routes") and _is_view("booking_app.api.booking") and _is_view("booking_app.web")
     assert not _is_view("booking_app.services.bookings") and not _is_view("booking_app.wording")
+
+
+def test_services_reach_the_worker_only_through_the_app() -> None:
+    importers = sorted(name for name, targets in GRAPH.items()
+                       if name.startswith("booking_app.services") and "booking_app.jobs" in targets)
+    assert importers == [], "services wake the worker through app.extensions['wake_effect'], not by importing jobs"
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE.parent / "migrations" / "versions").glob("*.py")), ids=lambda p: p.name)
+def test_migrations_import_no_app_code(path: Path) -> None:
+    roots = _imported_roots(ast.parse(path.read_text()))
+    assert "booking_app" not in roots, f"{path.name} imports the app; freeze what it needs inside the migration"

@@ -131,7 +131,7 @@ def test_statuses_and_roles_are_stored_by_their_values_under_their_named_checks(
     assert tuple(stored) == ("pending", "instructor", "pending")
     assert db.session.get(Booking, booking.id).status is Status.PENDING
     checks = {
-        table: {c["name"] for c in sa.inspect(db.engine).get_check_constraints(table)}
+        table: {c["name"] for c in sa.inspect(db.session.connection()).get_check_constraints(table)}
         for table in ("bookings", "users", "booking_changes")
     }
     assert "ck_bookings_status_valid" in checks["bookings"]

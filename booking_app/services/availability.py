@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from ..domain import slots as engine
-from ..domain.bookings import Role
+from ..domain.bookings import Role, Status
 from ..domain.timeutil import is_valid_timezone
 from ..extensions import db
 from ..models import (
@@ -132,7 +132,7 @@ def confirmed_conflicts(instructor: User, now: datetime | None = None) -> list[B
     schedule = load_schedule(instructor)
     lessons = db.session.scalars(
         sa.select(Booking)
-        .where(Booking.instructor_id == instructor.id, Booking.status == "confirmed", Booking.ends_at > now)
+        .where(Booking.instructor_id == instructor.id, Booking.status == Status.CONFIRMED.value, Booking.ends_at > now)
         .order_by(Booking.starts_at)
         .limit(500)
     ).all()

@@ -217,7 +217,7 @@ def queue_reminders(now: datetime) -> int:
     """Queue the 24-hour and 1-hour reminders of confirmed lessons (once each, for both parties)."""
     rows = db.session.execute(
         sa.select(Booking.id, Booking.student_id, Booking.instructor_id, Booking.starts_at).where(
-            Booking.status == "confirmed", Booking.starts_at > now, Booking.starts_at <= now + timedelta(hours=24)
+            Booking.status == Status.CONFIRMED.value, Booking.starts_at > now, Booking.starts_at <= now + timedelta(hours=24)
         )
     ).all()
     queued = 0
