@@ -61,6 +61,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
+    from . import jobs
+    from .services import registry
+
+    registry.register_all()
+    app.extensions["wake_effect"] = jobs.enqueue_effect
+
     from . import web
 
     web.init_app(app)

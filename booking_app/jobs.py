@@ -1,4 +1,4 @@
-"""RQ jobs: they take ids, reload state, and do nothing when the state has moved on."""
+"""RQ jobs: they take ids, reload state, and do nothing when the state has moved on (handlers: services/registry.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from datetime import datetime
 import redis
 from flask import current_app
 from rq import Queue
+
+from .services import effects, maintenance
 
 log = logging.getLogger(__name__)
 
@@ -32,30 +34,13 @@ def enqueue_effect(effect_id: int, due_at: datetime) -> None:
         log.warning("effect %s not enqueued (%s); the sweep will run it", effect_id, exc)
 
 
-def load_handlers() -> None:
-    """Import every service module so each effect handler and sweep step is registered in this process."""
-    import importlib
-    import pkgutil
-
-    from . import services
-
-    for module in pkgutil.iter_modules(services.__path__):
-        importlib.import_module(f"{services.__name__}.{module.name}")
-
-
 def run_effect_job(effect_id: int) -> bool:
     """Carry out one stored effect (idempotent: a second run finds it done)."""
-    from .services.effects import run_effect
-
-    load_handlers()
-    return run_effect(effect_id)
+    return effects.run_effect(effect_id)
 
 
 def sweep() -> dict[str, int]:
     """Persist expiries and completions, then run every due effect — the safety net for lost wake-ups."""
-    from .services import maintenance
-
-    load_handlers()
     return maintenance.sweep()
 
 

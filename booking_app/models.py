@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .domain.bookings import ACTIVE_STATUSES, Role, Status
 from .extensions import db
 
 
@@ -45,29 +46,35 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Role(enum.StrEnum):
-    OWNER = "owner"
-    INSTRUCTOR = "instructor"
-    STUDENT = "student"
-
-
-BOOKING_STATUSES = ("pending", "confirmed", "declined", "expired", "cancelled", "completed", "no_show")
-ACTIVE_STATUSES = ("pending", "confirmed")
-
-
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+def vocabulary(kind: type[enum.StrEnum], check_name: str) -> sa.Enum:
+    """Return a column type storing a domain enum by its values ("pending"), guarded by a named CHECK."""
+    return sa.Enum(
+        kind,
+        native_enum=False,
+        create_constraint=True,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+        length=20,
+        name=check_name,
+    )
+
+
+# The statuses that hold a slot, as the overlap guards (SQLite trigger, PostgreSQL exclusion) spell them.
+_HOLDING = _in("status", tuple(s.value for s in Status if s in ACTIVE_STATUSES))
+
+
 class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "users"
-    __table_args__ = (sa.CheckConstraint(_in("role", tuple(r.value for r in Role)), name="role_valid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     password_hash: Mapped[str] = mapped_column(sa.String(256))
-    role: Mapped[str] = mapped_column(sa.String(20), default=Role.STUDENT.value)
+    role: Mapped[Role] = mapped_column(vocabulary(Role, "role_valid"), default=Role.STUDENT)
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -202,7 +209,6 @@ class Block(db.Model):  # type: ignore[name-defined,misc]
 class Booking(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "bookings"
     __table_args__ = (
-        sa.CheckConstraint(_in("status", BOOKING_STATUSES), name="status_valid"),
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         sa.CheckConstraint("instructor_id <> student_id", name="not_self"),
         sa.Index("ix_bookings_instructor_starts", "instructor_id", "starts_at"),
@@ -212,7 +218,7 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
         postgresql.ExcludeConstraint(
             ("instructor_id", "="),
             (sa.func.tstzrange(sa.column("starts_at"), sa.column("ends_at")), "&&"),
-            where=sa.text("status IN ('pending', 'confirmed')"),
+            where=sa.text(_HOLDING),
             using="gist",
             name="ex_bookings_no_overlap",
         ),
@@ -223,7 +229,7 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
     student_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(sa.String(20), default="pending")
+    status: Mapped[Status] = mapped_column(vocabulary(Status, "status_valid"), default=Status.PENDING)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -251,8 +257,8 @@ class BookingChange(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     booking_id: Mapped[int] = mapped_column(sa.ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    from_status: Mapped[str | None] = mapped_column(sa.String(20))
-    to_status: Mapped[str] = mapped_column(sa.String(20))
+    from_status: Mapped[Status | None] = mapped_column(vocabulary(Status, "from_status_valid"))
+    to_status: Mapped[Status] = mapped_column(vocabulary(Status, "to_status_valid"))
     note: Mapped[str] = mapped_column(sa.String(500), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -349,24 +355,3 @@ class Effect(db.Model):  # type: ignore[name-defined,misc]
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
-
-
-SQLITE_OVERLAP_TRIGGERS = [
-    f"""
-    CREATE TRIGGER IF NOT EXISTS trg_bookings_no_overlap_{op.lower()}
-    BEFORE {op} {cols}ON bookings
-    WHEN NEW.status IN ('pending', 'confirmed')
-    BEGIN
-        SELECT RAISE(ABORT, 'booking_overlap')
-        WHERE EXISTS (
-            SELECT 1 FROM bookings b
-            WHERE b.instructor_id = NEW.instructor_id
-              AND b.id IS NOT NEW.id
-              AND b.status IN ('pending', 'confirmed')
-              AND b.starts_at < NEW.ends_at
-              AND NEW.starts_at < b.ends_at
-        );
-    END
-    """
-    for op, cols in (("INSERT", ""), ("UPDATE", "OF status, starts_at, ends_at, instructor_id "))
-]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, abort, current_app, flash, jsonify, render_template, request, session
 from flask_login import current_user
@@ -26,13 +25,6 @@ def viewer_timezone() -> str:
 
     tz = request.cookies.get("tz", "")
     return tz if tz and is_valid_timezone(tz) else "UTC"
-
-
-def format_local(instant: datetime | None, fmt: str = "%a %-d %b %Y, %-I:%M %p", tz: str | None = None) -> str:
-    """Format an aware instant in the viewer's (or the given) timezone."""
-    if instant is None:
-        return ""
-    return instant.astimezone(ZoneInfo(tz or viewer_timezone())).strftime(fmt)
 
 
 def localtime(instant: datetime | None, style: str = "day_year_time", tz: str | None = None) -> str:
@@ -117,7 +109,6 @@ def init_app(app: Flask) -> None:
     from .auth.routes import bp as auth_bp
     from .cli import register_cli
     from .main import bp as main_bp
-    from .services import mail  # noqa: F401  (registers the mail effect and the reminder sweep step)
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)

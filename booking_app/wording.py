@@ -174,3 +174,18 @@ def moment(instant: datetime | None, tz: str, style: str = "day_year_time") -> s
 def iso_utc(instant: datetime) -> str:
     """Write an aware instant for machines: "2027-02-05T14:00:00Z"."""
     return local(instant, "UTC").strftime(ISO_UTC)
+
+
+# --- services --------------------------------------------------------------------------------------
+
+
+def when_with_zone(instant: datetime, tz: str, clock: int = CLOCK_12) -> str:
+    """Say an instant for a mail subject, with the zone's abbreviation: "Thu 5 Feb, 2:00 PM EST"."""
+    return f"{when(instant, tz, 'day', clock)} {local(instant, tz).tzname()}"
+
+
+def status_refusal(status: str) -> str:
+    """Say why a booking cannot change from where it is: "This booking is already confirmed."."""
+    if status == "pending":
+        return "This booking is still pending."
+    return f"This booking is already {STATUS_VERBS.get(status, status)}."

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from booking_app.domain.bookings import Status
 from booking_app.extensions import db
 from booking_app.models import (
-    BOOKING_STATUSES,
     Block,
     Booking,
     InstructorSettings,
@@ -89,7 +89,7 @@ def test_seed_demo_builds_the_demo_studio_and_is_idempotent(runner):
     zones = set(db.session.scalars(sa.select(InstructorSettings.timezone).join(User).where(User.role == "instructor")))
     assert zones == {"America/New_York", "Europe/London", "Australia/Sydney"}
     statuses = set(db.session.scalars(sa.select(Booking.status).distinct()))
-    assert statuses == set(BOOKING_STATUSES)
+    assert statuses == set(Status)
     assert census["weekly"] >= 3 and census["one_time"] >= 3 and census["messages"] > 0
     assert count(Block, Block.end_on > Block.start_on) >= 1  # a vacation of several days
 

@@ -8,8 +8,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, StatementError
 
+from booking_app.domain.bookings import Status
 from booking_app.extensions import db
-from booking_app.models import Booking, Effect
+from booking_app.models import Booking, BookingChange, Effect
 from tests.conftest import utc
 
 START = utc(2030, 3, 4, 15, 0)
@@ -116,3 +117,38 @@ def test_timestamps_read_back_as_aware_utc(app, people):
     assert again.starts_at == utc(2030, 7, 1, 13, 30)
     assert again.starts_at.utcoffset() == timedelta(0)
     assert again.created_at.tzinfo is not None and again.created_at.utcoffset() == timedelta(0)
+
+
+def test_statuses_and_roles_are_stored_by_their_values_under_their_named_checks(app, people):
+    teacher, student, _ = people
+    booking = _booking(teacher, student, START, status="pending")
+    db.session.add(BookingChange(booking_id=booking.id, actor_id=student.id, to_status="pending"))
+    db.session.commit()
+    stored = db.session.execute(sa.text(
+        "SELECT b.status, u.role, c.to_status FROM bookings b JOIN users u ON u.id = b.instructor_id "
+        "JOIN booking_changes c ON c.booking_id = b.id"
+    )).one()
+    assert tuple(stored) == ("pending", "instructor", "pending")
+    assert db.session.get(Booking, booking.id).status is Status.PENDING
+    checks = {
+        table: {c["name"] for c in sa.inspect(db.session.connection()).get_check_constraints(table)}
+        for table in ("bookings", "users", "booking_changes")
+    }
+    assert "ck_bookings_status_valid" in checks["bookings"]
+    assert "ck_users_role_valid" in checks["users"]
+    assert {"ck_booking_changes_from_status_valid", "ck_booking_changes_to_status_valid"} <= checks["booking_changes"]
+
+
+def test_the_database_refuses_a_status_outside_the_vocabulary(app, people):
+    teacher, student, _ = people
+    booking = _booking(teacher, student, START)
+    with pytest.raises(IntegrityError):
+        db.session.execute(sa.text("UPDATE bookings SET status = 'PENDING' WHERE id = :id"), {"id": booking.id})
+        db.session.commit()
+    db.session.rollback()
+    with pytest.raises(IntegrityError):
+        db.session.execute(sa.text(
+            "INSERT INTO booking_changes (booking_id, to_status, note, at) VALUES (:id, 'moved', '', :at)"
+        ), {"id": booking.id, "at": START})
+        db.session.commit()
+    db.session.rollback()

@@ -169,3 +169,11 @@ def test_worker_py_runs_jobs_and_stops_cleanly_on_sigterm(app, test_env, redis_c
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_the_app_registers_every_handler_and_sweep_step_and_its_waker(app):
+    from booking_app.services import maintenance
+
+    assert {"mail", "booking.expire", "auto_decline"} <= effects.HANDLERS.keys()
+    assert list(maintenance.SWEEP_STEPS) == ["expire_pending", "complete_lessons", "reminders"]
+    assert app.extensions["wake_effect"] is jobs.enqueue_effect

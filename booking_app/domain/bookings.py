@@ -56,15 +56,6 @@ PAST_START = "That time has already passed. Select another."
 # The buttons a person can press; the rest are done by the worker.
 USER_ACTIONS: tuple[Action, ...] = (Action.CONFIRM, Action.DECLINE, Action.CANCEL, Action.NO_SHOW)
 
-_STATUS_WORDS: dict[Status, str] = {
-    Status.CONFIRMED: "confirmed",
-    Status.DECLINED: "declined",
-    Status.EXPIRED: "expired",
-    Status.CANCELLED: "cancelled",
-    Status.COMPLETED: "completed",
-    Status.NO_SHOW: "marked as a no-show",
-}
-
 
 @dataclass(frozen=True, slots=True)
 class Actor:
@@ -99,7 +90,15 @@ class BookingRefused(Exception):
 
 
 class TransitionRefused(BookingRefused):
-    """An action on an existing booking is not allowed."""
+    """An action on an existing booking is not allowed.
+
+    A refusal because of where the booking already is (code "not_allowed") carries that `status`; the services
+    say its sentence through the wording module, so `message` is then only the status value.
+    """
+
+    def __init__(self, message: str, code: str, status: Status | None = None) -> None:
+        super().__init__(message, code)
+        self.status = status
 
 
 class RequestRefused(BookingRefused):
@@ -191,7 +190,7 @@ def next_status(
             raise TransitionRefused(NO_SHOW_TOO_EARLY, "too_early")
         return Status.NO_SHOW
 
-    raise TransitionRefused(_status_sentence(status), "not_allowed")
+    raise TransitionRefused(status.value, "not_allowed", status=status)
 
 
 def allowed_actions(
@@ -283,12 +282,6 @@ def _cancel_confirmed(
             cancellation_window_sentence(cancellation_window_hours), "cancellation_window"
         )
     return Status.CANCELLED
-
-
-def _status_sentence(status: Status) -> str:
-    if status is Status.PENDING:
-        return "This booking is still pending."
-    return f"This booking is already {_STATUS_WORDS[status]}."
 
 
 def _require_aware(*moments: datetime) -> None:

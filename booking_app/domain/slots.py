@@ -87,6 +87,19 @@ class Slot:
     lesson_minutes: int
 
 
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """One instructor's bookable time: windows and blocks in their zone, and the rules that trim the slots."""
+
+    tz: str
+    weekly: Sequence[WeeklyWindow] = ()
+    one_time: Sequence[OneTimeWindow] = ()
+    blocks: Sequence[Block] = ()
+    buffer_minutes: int = 0
+    min_notice_minutes: int = 0
+    horizon_end_at: datetime | None = None  # the first instant students may no longer book; None: no horizon
+
+
 class InvalidWindow(ValueError):
     """A window or block a user entered that cannot be used; the message is a sentence for them."""
 
@@ -313,21 +326,17 @@ def _grid(
 
 
 def generate_slots(
+    schedule: Schedule,
     *,
-    weekly: Sequence[WeeklyWindow],
-    one_time: Sequence[OneTimeWindow],
-    blocks: Sequence[Block],
     busy: Sequence[Busy],
-    tz: str,
     start_on: date,
     end_on: date,
     now: datetime,
-    buffer_minutes: int = 0,
-    min_notice_minutes: int = 0,
-    horizon_end_at: datetime | None = None,
     viewer_tz: str | None = None,
 ) -> list[Slot]:
     """Return the open slots whose start falls on start_on..end_on (inclusive, local dates in viewer_tz or tz), sorted."""
+    tz, buffer_minutes, min_notice_minutes = schedule.tz, schedule.buffer_minutes, schedule.min_notice_minutes
+    horizon_end_at = schedule.horizon_end_at
     tzinfo = zone(tz)
     _check_minutes(buffer_minutes=buffer_minutes, min_notice_minutes=min_notice_minutes)
     earliest = to_micros(ensure_utc(now)) + min_notice_minutes * _MINUTE
@@ -345,8 +354,8 @@ def generate_slots(
         first = utc_to_local(range_start, tz).date() - ONE_DAY
         last = utc_to_local(range_end, tz).date() + ONE_DAY
 
-    availability = _Availability(weekly, one_time)
-    blocked = _block_intervals(blocks, tz, first - ONE_DAY, last + ONE_DAY)
+    availability = _Availability(schedule.weekly, schedule.one_time)
+    blocked = _block_intervals(schedule.blocks, tz, first - ONE_DAY, last + ONE_DAY)
     taken = _busy_intervals(busy, buffer_minutes)
 
     found: set[tuple[int, int, int]] = set()
@@ -372,60 +381,27 @@ def generate_slots(
 
 
 def is_open_slot(
-    starts_at: datetime,
-    lesson_minutes: int | None,
-    *,
-    weekly: Sequence[WeeklyWindow],
-    one_time: Sequence[OneTimeWindow],
-    blocks: Sequence[Block],
-    busy: Sequence[Busy],
-    tz: str,
-    now: datetime,
-    buffer_minutes: int = 0,
-    min_notice_minutes: int = 0,
-    horizon_end_at: datetime | None = None,
-    viewer_tz: str | None = None,
+    schedule: Schedule, starts_at: datetime, lesson_minutes: int | None, *, busy: Sequence[Busy], now: datetime
 ) -> Slot | None:
     """Return the open slot starting exactly at starts_at (and of that length if given), else None."""
-    # viewer_tz is accepted so callers can pass generate_slots' arguments through; it changes nothing.
-    del viewer_tz
     starts_at = ensure_utc(starts_at)
-    on = utc_to_local(starts_at, tz).date()
-    for slot in generate_slots(
-        weekly=weekly,
-        one_time=one_time,
-        blocks=blocks,
-        busy=busy,
-        tz=tz,
-        start_on=on,
-        end_on=on,
-        now=now,
-        buffer_minutes=buffer_minutes,
-        min_notice_minutes=min_notice_minutes,
-        horizon_end_at=horizon_end_at,
-    ):
+    on = utc_to_local(starts_at, schedule.tz).date()
+    for slot in generate_slots(schedule, busy=busy, start_on=on, end_on=on, now=now):
         # Slots come sorted by end, so without a length the shortest lesson at that start wins.
         if slot.starts_at == starts_at and lesson_minutes in (None, slot.lesson_minutes):
             return slot
     return None
 
 
-def covered_by_windows(
-    starts_at: datetime,
-    ends_at: datetime,
-    *,
-    weekly: Sequence[WeeklyWindow],
-    one_time: Sequence[OneTimeWindow],
-    blocks: Sequence[Block],
-    tz: str,
-) -> bool:
-    """Return whether the interval lies inside the windows (any lesson length) and overlaps no block."""
+def covered_by_windows(schedule: Schedule, starts_at: datetime, ends_at: datetime) -> bool:
+    """Return whether the interval lies inside the schedule's windows (any lesson length) and overlaps no block."""
+    tz = schedule.tz
     start = to_micros(ensure_utc(starts_at))
     end = to_micros(ensure_utc(ends_at))
     first = utc_to_local(starts_at, tz).date() - ONE_DAY
     last = utc_to_local(ends_at, tz).date() + ONE_DAY
     tzinfo = zone(tz)
-    availability = _Availability(weekly, one_time)
+    availability = _Availability(schedule.weekly, schedule.one_time)
     spans: list[tuple[int, int]] = []
     for on in _days(first, last):
         day = _LocalDay(on, tzinfo)
@@ -434,7 +410,7 @@ def covered_by_windows(
         spans.extend((day.lenient(s), day.lenient(e)) for _, s, e in availability.on(on))
     if not _Intervals(spans).contains(start, end):
         return False
-    return not _block_intervals(blocks, tz, first, last).overlaps(start, end)
+    return not _block_intervals(schedule.blocks, tz, first, last).overlaps(start, end)
 
 
 def horizon_end_at(policy: str, days: int | None, now: datetime, tz: str) -> datetime:

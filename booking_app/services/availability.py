@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from ..domain import slots as engine
+from ..domain.bookings import Role, Status
 from ..domain.timeutil import is_valid_timezone
 from ..extensions import db
 from ..models import (
@@ -17,15 +18,15 @@ from ..models import (
     Booking,
     InstructorSettings,
     OneTimeWindow,
-    Role,
     User,
     WeeklyWindow,
 )
 from ..realtime import calendar_channel, publish
 from . import ServiceError, effects
+from .booking_filters import open_request
 from .bookings import decline_uncovered
 from .clock import now as clock_now
-from .slots import active_bookings_filter, load_rules
+from .slots import load_schedule
 
 AUTO_DECLINE = "auto_decline"
 MAX_BUFFER_MINUTES = 240
@@ -128,25 +129,18 @@ def _changed(instructor: User, *, may_uncover: bool) -> list[Booking]:
 def confirmed_conflicts(instructor: User, now: datetime | None = None) -> list[Booking]:
     """Return the instructor's confirmed lessons still to come that their availability no longer covers."""
     now = now or clock_now()
-    rules = load_rules(instructor)
+    schedule = load_schedule(instructor)
     lessons = db.session.scalars(
         sa.select(Booking)
-        .where(Booking.instructor_id == instructor.id, Booking.status == "confirmed", Booking.ends_at > now)
+        .where(Booking.instructor_id == instructor.id, Booking.status == Status.CONFIRMED.value, Booking.ends_at > now)
         .order_by(Booking.starts_at)
         .limit(500)
     ).all()
-    return [b for b in lessons if not _covered(b, rules)]
+    return [b for b in lessons if not _covered(b, schedule)]
 
 
-def _covered(booking: Booking, rules: Any) -> bool:
-    return engine.covered_by_windows(
-        booking.starts_at,
-        booking.ends_at,
-        weekly=rules.weekly,
-        one_time=rules.one_time,
-        blocks=rules.blocks,
-        tz=rules.tz,
-    )
+def _covered(booking: Booking, schedule: engine.Schedule) -> bool:
+    return engine.covered_by_windows(schedule, booking.starts_at, booking.ends_at)
 
 
 # --- windows ---------------------------------------------------------------------------------------------
@@ -393,7 +387,6 @@ def update_settings(
 # --- auto-decline -------------------------------------------------------------------------------------
 
 
-@effects.handler(AUTO_DECLINE)
 def run_auto_decline(payload: dict[str, Any]) -> None:
     """Effect handler: decline the instructor's pending requests their availability no longer covers."""
     auto_decline(int(payload["instructor_id"]))
@@ -405,14 +398,13 @@ def auto_decline(instructor_id: int, now: datetime | None = None) -> list[int]:
     instructor = db.session.get(User, instructor_id)
     if instructor is None:
         return []
-    rules = load_rules(instructor)
+    schedule = load_schedule(instructor)
     pending = db.session.scalars(
         sa.select(Booking)
         .options(joinedload(Booking.student))
         .where(
             Booking.instructor_id == instructor_id,
-            Booking.status == "pending",
-            active_bookings_filter(now),
+            open_request(now),
         )
         .order_by(Booking.starts_at)
         .with_for_update(of=Booking)
@@ -420,7 +412,7 @@ def auto_decline(instructor_id: int, now: datetime | None = None) -> list[int]:
     declined: list[Booking] = []
     for booking in pending:
         # The same conditional update, history, notification (with its mail) and live events as a decline.
-        if not _covered(booking, rules) and decline_uncovered(booking, now):
+        if not _covered(booking, schedule) and decline_uncovered(booking, now):
             declined.append(booking)
     db.session.commit()
     return [b.id for b in declined]

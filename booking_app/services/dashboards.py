@@ -12,12 +12,14 @@ from typing import Any
 import redis
 import sqlalchemy as sa
 
+from .. import wording
 from ..domain import bookings as rules
-from ..domain.bookings import Status
+from ..domain.bookings import Role, Status
 from ..extensions import db
-from ..models import Booking, BookingChange, Role, User
+from ..models import Booking, BookingChange, User
 from . import clock
-from .bookings import actor_for, facts, status_filter
+from .booking_filters import active_ahead, open_request, status_filter, status_in
+from .bookings import actor_for, facts
 from .messages import unread_counts
 from .studio import get_studio
 
@@ -29,8 +31,8 @@ CSV_LIMIT = 100_000
 
 INSTRUCTOR_TABS = ("past", "closed")
 STUDENT_TABS = ("upcoming", "history")
-CLOSED_STATUSES = ("declined", "cancelled", "expired")
-PAST_STATUSES = ("completed", "no_show")
+CLOSED_STATUSES = (Status.DECLINED, Status.CANCELLED, Status.EXPIRED)
+PAST_STATUSES = (Status.COMPLETED, Status.NO_SHOW)
 
 
 @dataclass(frozen=True)
@@ -142,17 +144,21 @@ def _page_number(page: int | None) -> int:
 
 def _instructor_bucket(now: datetime) -> sa.ColumnElement[str]:
     return sa.case(
-        (sa.and_(Booking.status == "pending", Booking.expires_at > now), sa.literal("awaiting")),
-        (sa.and_(Booking.status == "confirmed", Booking.ends_at > now), sa.literal("upcoming")),
-        (sa.or_(Booking.status.in_(PAST_STATUSES), Booking.status == "confirmed"), sa.literal("past")),
+        (open_request(now), sa.literal("awaiting")),
+        (_confirmed_ahead(now), sa.literal("upcoming")),
+        (sa.or_(status_in(PAST_STATUSES, now), Booking.status == Status.CONFIRMED.value), sa.literal("past")),
         else_=sa.literal("closed"),
     )
 
 
 def _instructor_tab_where(tab: str, now: datetime) -> sa.ColumnElement[bool]:
     if tab == "past":
-        return sa.or_(Booking.status.in_(PAST_STATUSES), sa.and_(Booking.status == "confirmed", Booking.ends_at <= now))
-    return sa.or_(Booking.status.in_(CLOSED_STATUSES), sa.and_(Booking.status == "pending", Booking.expires_at <= now))
+        return sa.or_(status_in(PAST_STATUSES, now), sa.and_(Booking.status == Status.CONFIRMED.value, Booking.ends_at <= now))
+    return status_in(CLOSED_STATUSES, now)
+
+
+def _confirmed_ahead(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(Booking.status == Status.CONFIRMED.value, Booking.ends_at > now)
 
 
 def instructor_dashboard(
@@ -170,12 +176,12 @@ def instructor_dashboard(
         counts[str(name)] = int(n)
     unread = unread_counts(user)
     awaiting = _rows(
-        sa.select(Booking).where(mine, Booking.status == "pending", Booking.expires_at > now)
+        sa.select(Booking).where(mine, open_request(now))
         .order_by(Booking.created_at, Booking.id).limit(AWAITING_LIMIT),
         unread, now,
     )
     upcoming = _rows(
-        sa.select(Booking).where(mine, Booking.status == "confirmed", Booking.ends_at > now)
+        sa.select(Booking).where(mine, _confirmed_ahead(now))
         .order_by(Booking.starts_at, Booking.id).limit(UPCOMING_SIZE).offset((ahead - 1) * UPCOMING_SIZE),
         unread, now,
     )
@@ -194,13 +200,6 @@ def instructor_dashboard(
 # --- student -------------------------------------------------------------------------------------
 
 
-def _student_active(now: datetime) -> sa.ColumnElement[bool]:
-    return sa.or_(
-        sa.and_(Booking.status == "pending", Booking.expires_at > now),
-        sa.and_(Booking.status == "confirmed", Booking.ends_at > now),
-    )
-
-
 def student_dashboard(
     user: User, *, page: int | None = 1, upcoming_page: int | None = 1, now: datetime | None = None
 ) -> StudentDashboard:
@@ -209,7 +208,7 @@ def student_dashboard(
     number = _page_number(page)
     ahead = _page_number(upcoming_page)
     mine = Booking.student_id == user.id
-    active = _student_active(now)
+    active = active_ahead(now)
     bucket = sa.case((active, sa.literal("upcoming")), else_=sa.literal("history")).label("bucket")
     counts = {"upcoming": 0, "history": 0}
     for name, n in db.session.execute(sa.select(bucket, sa.func.count()).where(mine).group_by(bucket)):
@@ -405,19 +404,8 @@ def studio_figures(
 
 # --- wording -------------------------------------------------------------------------------------
 
-
-def duration_words(seconds: float) -> str:
-    """Say a duration briefly: "3 h 12 min", "2 d 4 h", "less than a minute"."""
-    minutes = int(seconds // 60)
-    if minutes < 1:
-        return "less than a minute"
-    days, rest = divmod(minutes, 1440)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    if hours:
-        return f"{hours} h {mins} min" if mins else f"{hours} h"
-    return f"{mins} min"
+# dashboard/routes.py still hands this to its template as `service.duration_words`.
+duration_words = wording.duration_words
 
 
 def time_left(expires_at: datetime, now: datetime | None = None) -> str:

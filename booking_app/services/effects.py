@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
@@ -18,19 +18,27 @@ from . import clock
 
 log = logging.getLogger(__name__)
 
-HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {}
+HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {}  # filled by services/registry.py
 CLAIM_TIMEOUT = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 
 
-def handler(kind: str) -> Callable[[Callable[[dict[str, Any]], None]], Callable[[dict[str, Any]], None]]:
-    """Register the function that carries out effects of this kind."""
+Handler = Callable[[dict[str, Any]], None]
 
-    def register(fn: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
-        HANDLERS[kind] = fn
+
+def register(kind: str, fn: Handler) -> None:
+    """Register the function that carries out effects of this kind (services/registry.py lists them all)."""
+    HANDLERS[kind] = fn
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the decorated function for effects of this kind (for tests and add-ons; the app uses the registry)."""
+
+    def decorate(fn: Handler) -> Handler:
+        register(kind, fn)
         return fn
 
-    return register
+    return decorate
 
 
 def schedule(kind: str, payload: dict[str, Any], *, due_at: datetime | None = None, dedupe_key: str | None = None) -> Effect:
@@ -45,12 +53,14 @@ def schedule(kind: str, payload: dict[str, Any], *, due_at: datetime | None = No
 @sa_event.listens_for(Session, "after_commit")
 def _wake_worker(session: Session) -> None:
     pending = session.info.pop("pending_effects", None)
-    if not pending:
+    if not pending or not has_app_context():
         return
-    from ..jobs import enqueue_effect
-
+    # The app supplies the waker (jobs.enqueue_effect), so services never import the job layer.
+    wake = current_app.extensions.get("wake_effect")
+    if wake is None:
+        return  # nothing to wake: the periodic sweep runs the effect
     for effect_id, due_at in pending:
-        enqueue_effect(effect_id, due_at)
+        wake(effect_id, due_at)
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")

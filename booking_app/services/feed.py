@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import Booking, User
 from . import clock
+from .booking_filters import holds_slot
 
 FEED_PAST = timedelta(days=60)
 
@@ -43,7 +44,7 @@ def feed_bookings(user: User) -> list[Booking]:
         sa.select(Booking)
         .where(
             sa.or_(Booking.student_id == user.id, Booking.instructor_id == user.id),
-            sa.or_(Booking.status == "confirmed", sa.and_(Booking.status == "pending", Booking.expires_at > now)),
+            holds_slot(now),
             Booking.ends_at > now - FEED_PAST,
         )
         .order_by(Booking.starts_at)

@@ -14,10 +14,11 @@ import sqlalchemy as sa
 from flask import current_app, render_template
 from sqlalchemy.exc import IntegrityError
 
+from .. import wording
+from ..domain.bookings import Status, effective_status
 from ..extensions import db
 from ..models import Booking, Effect, Message, MessageRead, User
 from . import clock, effects
-from .maintenance import sweep_step
 
 # Mail kinds a user can switch off, with the words the preferences page shows.
 EMAIL_KINDS: dict[str, str] = {
@@ -80,10 +81,6 @@ def set_preferences(user: User, enabled: set[str]) -> User:
     return user
 
 
-def _when(instant: datetime, tz: str) -> str:
-    from ..web import format_local
-
-    return format_local(instant, "%a %-d %b, %-I:%M %p %Z", tz)
 
 
 # template -> the effective status the booking must still have when the mail is sent.
@@ -97,13 +94,12 @@ STILL_NEEDS: dict[str, str] = {
 
 def still_fits(template: str, booking: Booking, now: datetime | None = None) -> bool:
     """Whether a queued mail still fits the booking: reminders need a confirmed lesson yet to start, etc."""
-    from .bookings import status_of
-
     needed = STILL_NEEDS.get(template)
     if needed is None:
         return True
     now = now or clock.now()
-    if status_of(booking, now).value != needed:
+    status = effective_status(Status(booking.status), booking.expires_at, booking.ends_at, now)
+    if status.value != needed:
         return False
     return not template.startswith("reminder_") or booking.starts_at > now
 
@@ -117,8 +113,8 @@ def compose(user: User, template: str, booking: Booking, now: datetime | None = 
         "recipient": user,
         "booking": booking,
         "other": other,
-        "when": _when(booking.starts_at, user.timezone),
-        "ends": _when(booking.ends_at, user.timezone),
+        "when": wording.when_with_zone(booking.starts_at, user.timezone),
+        "ends": wording.when_with_zone(booking.ends_at, user.timezone),
         "url": f"{current_app.config['BASE_URL']}/bookings/{booking.id}",
         "studio": current_app.config.get("STUDIO_NAME_OVERRIDE") or _studio_name(),
     }
@@ -190,8 +186,8 @@ def deliver(mail: EmailMessage) -> None:
     (outbox / f"{stamp}-{abs(hash(mail['Message-ID']))}.eml").write_bytes(mail.as_bytes())
 
 
-@effects.handler("mail")
-def _send_mail_effect(payload: dict[str, Any]) -> None:
+def send_mail_effect(payload: dict[str, Any]) -> None:
+    """Effect handler: compose one queued mail now and deliver it, unless it no longer fits."""
     user = db.session.get(User, payload["user_id"])
     booking = db.session.get(Booking, payload["booking_id"])
     if user is None or booking is None:
@@ -217,12 +213,11 @@ def queue_message_mail(booking_id: int, recipient_id: int, now: datetime | None 
     queue_mail(recipient_id, "messages", booking_id, due_at=due_at, dedupe_key=f"{prefix}{int(due_at.timestamp())}")
 
 
-@sweep_step("reminders")
 def queue_reminders(now: datetime) -> int:
     """Queue the 24-hour and 1-hour reminders of confirmed lessons (once each, for both parties)."""
     rows = db.session.execute(
         sa.select(Booking.id, Booking.student_id, Booking.instructor_id, Booking.starts_at).where(
-            Booking.status == "confirmed", Booking.starts_at > now, Booking.starts_at <= now + timedelta(hours=24)
+            Booking.status == Status.CONFIRMED.value, Booking.starts_at > now, Booking.starts_at <= now + timedelta(hours=24)
         )
     ).all()
     queued = 0

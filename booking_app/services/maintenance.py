@@ -7,23 +7,20 @@ from datetime import datetime
 
 from . import clock, effects
 
-# Feature areas add steps (expire pending requests, complete past lessons, queue reminders).
-SWEEP_STEPS: list[tuple[str, Callable[[datetime], int]]] = []
+Step = Callable[[datetime], int]
+
+# Steps run in the order registered (services/registry.py): expire requests, complete lessons, queue reminders.
+SWEEP_STEPS: dict[str, Step] = {}
 
 
-def sweep_step(name: str) -> Callable[[Callable[[datetime], int]], Callable[[datetime], int]]:
+def register_step(name: str, fn: Step) -> None:
     """Register a function the sweep calls with `now`; it returns how many rows it changed."""
-
-    def register(fn: Callable[[datetime], int]) -> Callable[[datetime], int]:
-        SWEEP_STEPS.append((name, fn))
-        return fn
-
-    return register
+    SWEEP_STEPS[name] = fn
 
 
 def sweep(now: datetime | None = None) -> dict[str, int]:
     """Run every sweep step and then every due effect; return counts by step."""
     now = now or clock.now()
-    counts = {name: fn(now) for name, fn in SWEEP_STEPS}
+    counts = {name: fn(now) for name, fn in SWEEP_STEPS.items()}
     counts["effects"] = effects.run_due(now)
     return counts

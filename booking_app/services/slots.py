@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -11,44 +10,27 @@ from ..domain import slots as engine
 from ..domain.timeutil import local_date_range_to_utc
 from ..extensions import db
 from ..models import Block, Booking, InstructorSettings, OneTimeWindow, User, WeeklyWindow, utcnow
+from .booking_filters import holds_slot
 from .studio import get_studio
 
-
-@dataclass(frozen=True)
-class Rules:
-    """Everything the engine needs about one instructor."""
-
-    instructor_id: int
-    tz: str
-    buffer_minutes: int
-    min_notice_minutes: int
-    weekly: list[engine.WeeklyWindow]
-    one_time: list[engine.OneTimeWindow]
-    blocks: list[engine.Block]
+# The blueprints still import the predicate from here under its first name (availability/routes.py).
+active_bookings_filter = holds_slot
 
 
-def active_bookings_filter(now: datetime) -> sa.ColumnElement[bool]:
-    """Rows that hold their time: confirmed, or pending and not yet past expiry."""
-    return sa.or_(
-        Booking.status == "confirmed",
-        sa.and_(Booking.status == "pending", Booking.expires_at > now),
-    )
-
-
-def load_rules(instructor: User) -> Rules:
-    """Load an instructor's windows, blocks and settings as domain values."""
+def load_schedule(instructor: User, now: datetime | None = None) -> engine.Schedule:
+    """Load an instructor's windows, blocks and settings as one domain schedule (with the horizon when given `now`)."""
     settings = instructor.instructor_settings or InstructorSettings(timezone=instructor.timezone)
     weekly = db.session.scalars(sa.select(WeeklyWindow).where(WeeklyWindow.instructor_id == instructor.id)).all()
     one_time = db.session.scalars(sa.select(OneTimeWindow).where(OneTimeWindow.instructor_id == instructor.id)).all()
     blocks = db.session.scalars(sa.select(Block).where(Block.instructor_id == instructor.id)).all()
-    return Rules(
-        instructor_id=instructor.id,
+    return engine.Schedule(
         tz=settings.timezone,
         buffer_minutes=settings.buffer_minutes if settings.buffer_minutes is not None else 0,
         min_notice_minutes=settings.min_notice_minutes if settings.min_notice_minutes is not None else 120,
-        weekly=[engine.WeeklyWindow(w.weekday, w.start_time, w.end_time, w.lesson_minutes, w.effective_from, w.effective_until) for w in weekly],
-        one_time=[engine.OneTimeWindow(w.occurs_on, w.start_time, w.end_time, w.lesson_minutes) for w in one_time],
-        blocks=[engine.Block(b.start_on, b.end_on, b.start_time, b.end_time) for b in blocks],
+        weekly=tuple(engine.WeeklyWindow(w.weekday, w.start_time, w.end_time, w.lesson_minutes, w.effective_from, w.effective_until) for w in weekly),
+        one_time=tuple(engine.OneTimeWindow(w.occurs_on, w.start_time, w.end_time, w.lesson_minutes) for w in one_time),
+        blocks=tuple(engine.Block(b.start_on, b.end_on, b.start_time, b.end_time) for b in blocks),
+        horizon_end_at=None if now is None else horizon_end_at(settings.timezone, now),
     )
 
 
@@ -58,7 +40,7 @@ def busy_intervals(
     """Return the instructor's active bookings that touch [start_at, end_at), leaving out booking `exclude`."""
     query = sa.select(Booking.starts_at, Booking.ends_at).where(
         Booking.instructor_id == instructor_id,
-        active_bookings_filter(now),
+        holds_slot(now),
         Booking.starts_at < end_at,
         Booking.ends_at > start_at,
     )
@@ -78,21 +60,8 @@ def open_slots(
 ) -> list[engine.Slot]:
     """Return the instructor's open slots on start_on..end_on (local dates in viewer_tz, else the instructor's)."""
     now = now or utcnow()
-    rules = load_rules(instructor)
-    range_start, range_end = local_date_range_to_utc(start_on, end_on, viewer_tz or rules.tz)
+    schedule = load_schedule(instructor, now)
+    range_start, range_end = local_date_range_to_utc(start_on, end_on, viewer_tz or schedule.tz)
     pad = timedelta(days=2)
     busy = busy_intervals(instructor.id, range_start - pad, range_end + pad, now)
-    return engine.generate_slots(
-        weekly=rules.weekly,
-        one_time=rules.one_time,
-        blocks=rules.blocks,
-        busy=busy,
-        tz=rules.tz,
-        start_on=start_on,
-        end_on=end_on,
-        now=now,
-        buffer_minutes=rules.buffer_minutes,
-        min_notice_minutes=rules.min_notice_minutes,
-        horizon_end_at=horizon_end_at(rules.tz, now),
-        viewer_tz=viewer_tz,
-    )
+    return engine.generate_slots(schedule, busy=busy, start_on=start_on, end_on=end_on, now=now, viewer_tz=viewer_tz)

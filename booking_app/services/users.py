@@ -7,9 +7,10 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from ..domain.bookings import Role
 from ..domain.timeutil import is_valid_timezone
 from ..extensions import db
-from ..models import InstructorSettings, Role, User
+from ..models import InstructorSettings, User
 from ..realtime import publish, user_channel
 from . import ServiceError
 from .sessions import end_all_sessions, revoke_all_tokens
@@ -47,7 +48,7 @@ def create_user(
     if role not in {r.value for r in Role}:
         raise ServiceError("Choose a role: owner, instructor or student.", field="role")
     _check_fields(email, name, password, timezone)
-    user = User(email=email, name=name.strip(), role=role, timezone=timezone, active=True)
+    user = User(email=email, name=name.strip(), role=Role(role), timezone=timezone, active=True)
     user.set_password(password)
     db.session.add(user)
     if role != Role.STUDENT.value:
@@ -89,7 +90,7 @@ def change_role(user: User, role: str, *, acting: User) -> User:
         raise ServiceError("Choose a role: owner, instructor or student.", field="role")
     if user.role == Role.OWNER and role != Role.OWNER and _active_owner_count() <= 1:
         raise ServiceError("The studio needs at least one owner. Make someone else owner first.", code="last_owner")
-    user.role = role
+    user.role = Role(role)
     if role != Role.STUDENT and user.instructor_settings is None:
         user.instructor_settings = InstructorSettings(timezone=user.timezone)
     db.session.commit()

@@ -1,7 +1,7 @@
 """Server-side sign-in sessions, and an optional expiry on API tokens
 
 Revision ID: 5e55105e0001
-Revises: d4a8f6b2c913
+Revises: e5f7a9c1b3d2
 Create Date: 2026-12-01 23:20:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e55105e0001'
-down_revision = 'd4a8f6b2c913'
+down_revision = 'e5f7a9c1b3d2'
 branch_labels = None
 depends_on = None
 

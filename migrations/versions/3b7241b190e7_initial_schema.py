@@ -7,7 +7,6 @@ Create Date: 2026-11-26 10:03:51.209788
 """
 from alembic import op
 import sqlalchemy as sa
-import booking_app.models
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
@@ -15,6 +14,31 @@ revision = '3b7241b190e7'
 down_revision = None
 branch_labels = None
 depends_on = None
+
+# Frozen here so that this migration's effect never changes when the app's code does.
+# The app's UTCDateTime only converts values in Python; in the schema it is a timestamp with time zone.
+UTCDateTime = sa.DateTime
+
+# The overlap guard on SQLite, as this revision created it.
+SQLITE_OVERLAP_TRIGGERS = [
+    f"""
+    CREATE TRIGGER IF NOT EXISTS trg_bookings_no_overlap_{op.lower()}
+    BEFORE {op} {cols}ON bookings
+    WHEN NEW.status IN ('pending', 'confirmed')
+    BEGIN
+        SELECT RAISE(ABORT, 'booking_overlap')
+        WHERE EXISTS (
+            SELECT 1 FROM bookings b
+            WHERE b.instructor_id = NEW.instructor_id
+              AND b.id IS NOT NEW.id
+              AND b.status IN ('pending', 'confirmed')
+              AND b.starts_at < NEW.ends_at
+              AND NEW.starts_at < b.ends_at
+        );
+    END
+    """
+    for op, cols in (("INSERT", ""), ("UPDATE", "OF status, starts_at, ends_at, instructor_id "))
+]
 
 
 def upgrade():
@@ -24,10 +48,10 @@ def upgrade():
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('dedupe_key', sa.String(length=120), nullable=True),
-    sa.Column('due_at', booking_app.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('created_at', booking_app.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('claimed_at', booking_app.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('done_at', booking_app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', UTCDateTime(timezone=True), nullable=True),
+    sa.Column('done_at', UTCDateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_effects')),
@@ -58,7 +82,7 @@ def upgrade():
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', booking_app.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("role IN ('owner', 'instructor', 'student')", name=op.f('ck_users_role_valid')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
@@ -68,9 +92,9 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('name', sa.String(length=80), nullable=False),
-    sa.Column('created_at', booking_app.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_used_at', booking_app.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', booking_app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
@@ -98,14 +122,14 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('instructor_id', sa.Integer(), nullable=False),
     sa.Column('student_id', sa.Integer(), nullable=False),
-    sa.Column('starts_at', booking_app.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ends_at', booking_app.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('starts_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', UTCDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('notes', sa.Text(), nullable=False),
-    sa.Column('created_at', booking_app.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', booking_app.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', booking_app.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('decided_at', booking_app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', UTCDateTime(timezone=True), nullable=True),
     sa.Column('status_reason', sa.String(length=500), nullable=False),
     sa.Column('reschedule_of_id', sa.Integer(), nullable=True),
     sa.CheckConstraint("status IN ('pending', 'confirmed', 'declined', 'expired', 'cancelled', 'completed', 'no_show')", name=op.f('ck_bookings_status_valid')),
@@ -125,7 +149,7 @@ def upgrade():
             "WHERE (status IN ('pending', 'confirmed'))"
         )
     else:
-        for statement in booking_app.models.SQLITE_OVERLAP_TRIGGERS:
+        for statement in SQLITE_OVERLAP_TRIGGERS:
             op.execute(statement)
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.create_index('ix_bookings_instructor_starts', ['instructor_id', 'starts_at'], unique=False)
@@ -186,7 +210,7 @@ def upgrade():
     sa.Column('from_status', sa.String(length=20), nullable=True),
     sa.Column('to_status', sa.String(length=20), nullable=False),
     sa.Column('note', sa.String(length=500), nullable=False),
-    sa.Column('at', booking_app.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_booking_changes_actor_id_users')),
     sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_booking_changes_booking_id_bookings'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_booking_changes'))
@@ -199,7 +223,7 @@ def upgrade():
     sa.Column('booking_id', sa.Integer(), nullable=False),
     sa.Column('last_read_message_id', sa.Integer(), nullable=False),
     sa.Column('dismissed_message_id', sa.Integer(), nullable=False),
-    sa.Column('read_at', booking_app.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('read_at', UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_message_reads_booking_id_bookings'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_message_reads_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'booking_id', name=op.f('pk_message_reads'))
@@ -209,7 +233,7 @@ def upgrade():
     sa.Column('booking_id', sa.Integer(), nullable=False),
     sa.Column('sender_id', sa.Integer(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('created_at', booking_app.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('length(body) BETWEEN 1 AND 2000', name=op.f('ck_messages_body_length')),
     sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_messages_booking_id_bookings'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['sender_id'], ['users.id'], name=op.f('fk_messages_sender_id_users')),
@@ -224,8 +248,8 @@ def upgrade():
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('text', sa.String(length=500), nullable=False),
     sa.Column('booking_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', booking_app.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('read_at', booking_app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('read_at', UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_notifications_booking_id_bookings'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications'))

@@ -1,0 +1,119 @@
+"""What every booking write shares: slot locks, conditional status updates, history rows and live announcements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from ... import wording
+from ...domain import bookings as rules
+from ...domain.bookings import Status
+from ...extensions import db
+from ...models import Booking, BookingChange, User
+from ...realtime import STUDIO_CHANNEL, calendar_channel, publish, user_channel
+from .. import ServiceError
+from ..booking_filters import overdue_request
+from ..notifications import notify
+
+# Two-key advisory locks: instructors and students in separate key spaces, always taken in that order.
+LOCK_INSTRUCTOR = 1
+LOCK_STUDENT = 2
+
+
+@contextmanager
+def slot_write() -> Iterator[None]:
+    """Roll back a refused write; the database's overlap refusal (or a deadlock) becomes the slot-taken sentence."""
+    try:
+        yield
+    except (IntegrityError, OperationalError) as exc:
+        db.session.rollback()
+        if _is_slot_conflict(exc):
+            raise ServiceError(rules.SLOT_TAKEN, "slot_taken", 409) from None
+        raise
+    except ServiceError:
+        db.session.rollback()
+        raise
+
+
+def lock(space: int, key: int) -> None:
+    """Take the per-key transaction lock that serialises slot writes on PostgreSQL."""
+    # SQLite already serialises writers (BEGIN IMMEDIATE); PostgreSQL needs an explicit per-key lock
+    # so the exclusion constraint never deadlocks under contention.
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": space, "key": key})
+
+
+def _is_slot_conflict(exc: IntegrityError | OperationalError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if code in ("23P01", "40P01"):
+        return True
+    return "booking_overlap" in str(exc.orig)
+
+
+def set_status(booking: Booking, old: Status, new: Status, reason: str, now: datetime) -> bool:
+    """Move the booking from `old` to `new` unless it changed meanwhile; return whether this call moved it."""
+    # A conditional update makes exactly one of two racing changes win (confirm vs. withdraw).
+    changed = execute(
+        sa.update(Booking)
+        .where(Booking.id == booking.id, Booking.status == old.value)
+        .values(status=new.value, decided_at=now, updated_at=now, status_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    if changed:
+        db.session.expire(booking, ["status", "decided_at", "updated_at", "status_reason"])
+    return bool(changed)
+
+
+def execute(statement: sa.Update) -> int:
+    """Run an UPDATE and return how many rows it changed."""
+    result = cast("sa.CursorResult[Any]", db.session.execute(statement))
+    return int(result.rowcount or 0)
+
+
+def history(booking: Booking, actor_id: int | None, old: Status | None, new: Status, note: str, now: datetime) -> None:
+    """Add a row to the booking's history."""
+    db.session.add(BookingChange(
+        booking_id=booking.id, actor_id=actor_id, from_status=old.value if old else None,
+        to_status=new.value, note=note[:500], at=now,
+    ))
+
+
+def announce(booking: Booking, type_: str) -> None:
+    """Publish a booking change to both parties, the studio, and (without names) the instructor's calendar."""
+    data = {
+        "booking_id": booking.id, "status": type_.split(".", 1)[1] if type_ != "booking.changed" else booking.status,
+        "instructor_id": booking.instructor_id, "student_id": booking.student_id,
+    }
+    publish([user_channel(booking.student_id), user_channel(booking.instructor_id), STUDIO_CHANNEL], type_, data)
+    # Calendars are public: only say whose slots changed.
+    publish([calendar_channel(booking.instructor_id)], type_, {"instructor_id": booking.instructor_id})
+
+
+def when(instant: datetime, viewer: User) -> str:
+    """Say an instant in a notification, in the viewer's zone: "Thu 5 Feb at 2:00 PM (EST)"."""
+    return wording.when_abbreviated(instant, viewer.timezone or "UTC")
+
+
+def expire_overdue(where: sa.ColumnElement[bool], now: datetime) -> int:
+    """Persist the expiry of matching pending requests past their expiry and tell each student (the caller commits)."""
+    rows = db.session.scalars(
+        sa.select(Booking).where(where, overdue_request(now)).order_by(Booking.id)
+    ).unique().all()
+    done = 0
+    for booking in rows:
+        if set_status(booking, Status.PENDING, Status.EXPIRED, "", now):
+            history(booking, None, Status.PENDING, Status.EXPIRED, "", now)
+            notify(
+                booking.student_id, "booking.expired",
+                f"Your request for {when(booking.starts_at, booking.student)} with {booking.instructor.name} "
+                "expired without an answer. Choose another time on the booking page.",
+                booking_id=booking.id,
+            )
+            announce(booking, "booking.expired")
+            done += 1
+    return done

@@ -1,0 +1,16 @@
+"""Every effect handler and sweep step, registered in one place when the app (or the worker) starts."""
+
+from __future__ import annotations
+
+from . import availability, bookings, effects, mail, maintenance
+
+
+def register_all() -> None:
+    """Register every effect handler and sweep step (idempotent: registering twice changes nothing)."""
+    effects.register("mail", mail.send_mail_effect)
+    effects.register("booking.expire", bookings.expire_effect)
+    effects.register(availability.AUTO_DECLINE, availability.run_auto_decline)
+    # Expire first so completion and reminders see the persisted statuses.
+    maintenance.register_step("expire_pending", bookings.expire_due)
+    maintenance.register_step("complete_lessons", bookings.complete_due)
+    maintenance.register_step("reminders", mail.queue_reminders)
