@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from flask import Flask, abort, current_app, flash, jsonify, render_template, request, session
+from flask import Flask, jsonify, render_template, request, session
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from . import wording
+from . import realtime, views, wording
+from .admin.routes import bp as admin_bp
+from .api import init_api
+from .auth.routes import bp as auth_bp
+from .availability.routes import bp as availability_bp
+from .booking.routes import bp as booking_bp
+from .cli import register_cli
+from .dashboard.routes import bp as dashboard_bp
 from .extensions import db, login_manager
+from .main import bp as main_bp
+from .messages.routes import bp as messages_bp
 from .models import User
-from .services import ServiceError
-
-
-def viewer_timezone() -> str:
-    """Return the timezone pages are shown in: the user's, else the browser's cookie, else UTC."""
-    if current_user.is_authenticated:
-        return str(current_user.timezone)
-    from .domain.timeutil import is_valid_timezone
-
-    tz = request.cookies.get("tz", "")
-    return tz if tz and is_valid_timezone(tz) else "UTC"
-
-
-def localtime(instant: datetime | None, style: str = "day_year_time", tz: str | None = None) -> str:
-    """Say an aware instant in the viewer's (or the given) timezone in a named style of `wording`."""
-    return wording.moment(instant, tz or viewer_timezone(), style)
-
+from .services.sessions import user_for_session
+from .services.studio import studio_name
 
 # (endpoint, label, who sees it) — links to areas not yet registered are left out.
 NAV = [
@@ -46,38 +36,6 @@ def nav_links(app: Flask) -> list[tuple[str, str, set[str]]]:
     """Return the navigation links the current viewer should see."""
     who = current_user.role if current_user.is_authenticated else "anonymous"
     return [link for link in NAV if who in link[2] and link[0] in app.view_functions]
-
-
-def live_region() -> str | None:
-    """Return the name of the live region a script asked for (`?region=`), or None for the whole page."""
-    return request.args.get("region") or None
-
-
-def render_page(template: str, **context: Any) -> str:
-    """Render a page template, or only the block named by `?region=` when a live script refreshes one region."""
-    region = live_region()
-    if region is None:
-        return render_template(template, **context)
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    page = app.jinja_env.get_or_select_template(template)
-    block = page.blocks.get(region)
-    if block is None:
-        abort(404)
-    app.update_template_context(context)
-    return "".join(block(page.new_context(context)))
-
-
-def show_error(form: FlaskForm, exc: ServiceError, default: str | None = None,
-               aliases: dict[str, str] | None = None) -> None:
-    """Show a service's refusal on the form field it names (or on `default`), else as a flash message."""
-    if exc.status == 403:
-        abort(403)
-    name = (aliases or {}).get(exc.field or "", exc.field) or default
-    field = form[name] if name and name in form else None
-    if field is None:
-        flash(exc.message, "danger")
-        return
-    field.errors = [*field.errors, exc.message]
 
 
 def _wants_json() -> bool:
@@ -99,26 +57,17 @@ def init_app(app: Flask) -> None:
     def load_user(user_id: str) -> User | None:
         # The signed cookie names a server-side session: once it ended (sign-out, "sign out everywhere",
         # deactivation) a copy of the cookie signs nobody in.
-        from .services.sessions import user_for_session
-
         return user_for_session(int(user_id), session.get("sid")) if user_id.isdigit() else None
 
-    from . import realtime
-    from .admin.routes import bp as admin_bp
-    from .api import init_api
-    from .auth.routes import bp as auth_bp
-    from .cli import register_cli
-    from .main import bp as main_bp
-
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(admin_bp)
+    for bp in (main_bp, auth_bp, admin_bp):
+        app.register_blueprint(bp)
     realtime.init_app(app)
     init_api(app)
     register_cli(app)
-    _register_optional_blueprints(app)
+    for bp in (availability_bp, booking_bp, dashboard_bp, messages_bp):
+        app.register_blueprint(bp)
 
-    app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["localtime"] = views.localtime
     app.jinja_env.filters["day"] = wording.day
     app.jinja_env.filters["clocktime"] = lambda at, clock=wording.CLOCK_12: wording.time_of_day(at, clock)
     app.jinja_env.filters["iso_utc"] = wording.iso_utc
@@ -126,13 +75,11 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["status_badge_class"] = wording.STATUS_BADGES.get
     app.jinja_env.globals["history_verb"] = lambda status: wording.HISTORY_VERBS.get(status, status)
     app.jinja_env.globals["status_badge"] = app.jinja_env.get_template("_macros/status.html").module.status_badge  # type: ignore[attr-defined]
-    app.jinja_env.globals["viewer_timezone"] = viewer_timezone
+    app.jinja_env.globals["viewer_timezone"] = views.viewer_timezone
     app.jinja_env.globals["nav_links"] = lambda: nav_links(app)
 
     @app.context_processor
     def inject_globals() -> dict[str, object]:
-        from .services.studio import studio_name
-
         return {"studio_name": studio_name()}
 
     @app.after_request
@@ -177,17 +124,3 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(500)
     def server_error(exc: Exception):  # type: ignore[no-untyped-def]
         return error_page(500, "Something went wrong", "Something went wrong on our side. Nothing was saved; please try again in a moment.")
-
-
-def _register_optional_blueprints(app: Flask) -> None:
-    # Feature areas register themselves here as they are built.
-    import importlib
-
-    for name in ("availability", "booking", "dashboard", "messages"):
-        try:
-            module = importlib.import_module(f"booking_app.{name}.routes")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"booking_app.{name}.routes":
-                raise
-            continue
-        app.register_blueprint(module.bp)

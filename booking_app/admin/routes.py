@@ -21,7 +21,7 @@ from ..services import ServiceError
 from ..services import studio as studio_service
 from ..services import users as user_service
 from ..services.pages.listings import people
-from ..web import show_error
+from ..views import show_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

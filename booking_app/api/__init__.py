@@ -6,7 +6,7 @@ from typing import Any
 
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow import resolver as default_schema_name
-from flask import Flask, abort, jsonify, request
+from flask import Flask, request
 from flask_login import current_user
 from flask_smorest import Api
 from marshmallow import Schema
@@ -15,20 +15,10 @@ from werkzeug.routing import Map, Rule
 
 from ..extensions import csrf, login_manager
 from ..services import ServiceError
+from ..services.sessions import user_for_token
+from . import availability, booking, messages, routes, studio
+from .common import error_response
 from .schemas import ErrorSchema
-
-ERROR_CODES = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-    409: "conflict", 422: "invalid", 429: "rate_limited", 500: "server_error",
-}
-
-
-def error_response(status: int, message: str, code: str | None = None, details: Any = None):  # type: ignore[no-untyped-def]
-    """Return the spec's error shape: {"error": {"code", "message"}}."""
-    body: dict[str, Any] = {"code": code or ERROR_CODES.get(status, "error"), "message": message}
-    if details:
-        body["details"] = details
-    return jsonify(error=body), status
 
 
 class BookingApi(Api):
@@ -77,18 +67,8 @@ def schema_name(schema: Any) -> str | None:
     return name
 
 
-def require_user() -> Any:
-    """Return the signed-in (session or token) user, or answer 401."""
-    if not current_user.is_authenticated:
-        abort(401)
-    return current_user._get_current_object()
-
-
 def init_api(app: Flask) -> None:
     """Bind the API, token sign-in and its blueprints."""
-    from ..services.sessions import user_for_token
-    from .routes import bp as core_bp
-
     @login_manager.request_loader
     def load_user_from_token(req):  # type: ignore[no-untyped-def]
         header = req.headers.get("Authorization", "")
@@ -111,7 +91,7 @@ def init_api(app: Flask) -> None:
     )
     plugin = MarshmallowPlugin(schema_name_resolver=schema_name)  # type: ignore[arg-type]  # None = inline
     api = BookingApi(app, spec_kwargs={"marshmallow_plugin": plugin})
-    for bp in [core_bp, *_feature_blueprints()]:
+    for bp in (routes.bp, availability.bp, booking.bp, messages.bp, studio.bp):
         csrf.exempt(bp)
         api.register_blueprint(bp)
     app.before_request(_csrf_for_session_writes)
@@ -155,21 +135,6 @@ def _document_event_stream(api: Api) -> None:
             }
         },
     )
-
-
-def _feature_blueprints() -> list[Any]:
-    import importlib
-
-    found = []
-    for name in ("availability", "booking", "messages", "dashboard", "studio"):
-        try:
-            module = importlib.import_module(f"booking_app.api.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"booking_app.api.{name}":
-                raise
-            continue
-        found.append(module.bp)
-    return found
 
 
 def _csrf_for_session_writes() -> None:

@@ -17,7 +17,7 @@ from ..services import availability as service
 from ..services.clock import now as clock_now
 from ..services.pages.listings import instructor_rules, owned_row
 from ..services.slots import open_slots
-from . import require_user
+from .common import require_user
 from .schemas import UtcDateTime
 
 bp = Blueprint("api_availability", __name__, url_prefix="/api", description="Instructors, availability and slots")

@@ -14,7 +14,7 @@ from ..extensions import limiter
 from ..models import Booking
 from ..services import ServiceError, clock
 from ..services import bookings as service
-from . import require_user
+from .common import require_user
 from .schemas import ErrorSchema, UtcDateTime
 
 bp = Blueprint("api_booking", __name__, url_prefix="/api", description="Bookings")

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields
 
 from ..messages.routes import RATE_LIMITED, send_limit
 from ..services import messages as message_service
-from . import error_response, require_user
+from .common import error_response, require_user
 from .schemas import ErrorSchema, UtcDateTime
 
 bp = Blueprint("api_messages", __name__, url_prefix="/api", description="Messages inside bookings")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from . import require_user
+from .common import require_user
 from .schemas import UserSchema
 
 bp = Blueprint("api_core", __name__, url_prefix="/api", description="Account")

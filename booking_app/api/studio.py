@@ -11,7 +11,7 @@ from marshmallow import Schema, fields
 from ..models import StudioSettings
 from ..services import ServiceError
 from ..services.studio import get_studio, update_studio
-from . import require_user
+from .common import require_user
 
 bp = Blueprint("api_studio", __name__, url_prefix="/api", description="Studio settings")
 

@@ -18,7 +18,7 @@ from ..services import ServiceError
 from ..services import availability as service
 from ..services.clock import now as clock_now
 from ..services.pages.schedule import schedule_view
-from ..web import localtime, render_page, show_error
+from ..views import localtime, render_page, show_error
 from ..wording import CLOCK_24, day, time_of_day
 from .forms import (
     BlockForm,

@@ -24,7 +24,7 @@ from ..services.availability import instructor_timezone, list_instructors
 from ..services.pages.book import BookPage, BookQuery, ShownSlot, book_page
 from ..services.pages.detail import booking_detail
 from ..services.pages.mine import my_bookings
-from ..web import render_page, viewer_timezone
+from ..views import render_page, viewer_timezone
 from ..wording import ICS_UTC, iso_utc, when_in_zone
 from .forms import ActionForm, MoveForm, ReasonForm, RequestForm
 

@@ -15,7 +15,7 @@ from ..domain.timeutil import start_of_day, utc_to_local
 from ..models import Role
 from ..services import clock, notifications
 from ..services import dashboards as service
-from ..web import render_page, viewer_timezone
+from ..views import render_page, viewer_timezone
 from ..wording import STATUS_ORDER, iso_utc
 
 bp = Blueprint("dashboard", __name__)

@@ -16,7 +16,7 @@ from ..models import Booking
 from ..services import ServiceError
 from ..services import messages as message_service
 from ..services.clock import now
-from ..web import live_region, render_page
+from ..views import live_region, render_page
 
 bp = Blueprint("messages", __name__)
 

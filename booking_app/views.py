@@ -1,0 +1,59 @@
+"""What every view shares: the viewer's zone, time display, page and live-region rendering, errors onto forms."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import abort, current_app, flash, render_template, request
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from . import wording
+from .domain.timeutil import is_valid_timezone
+from .services import ServiceError
+
+
+def viewer_timezone() -> str:
+    """Return the timezone pages are shown in: the user's, else the browser's cookie, else UTC."""
+    if current_user.is_authenticated:
+        return str(current_user.timezone)
+    tz = request.cookies.get("tz", "")
+    return tz if tz and is_valid_timezone(tz) else "UTC"
+
+
+def localtime(instant: datetime | None, style: str = "day_year_time", tz: str | None = None) -> str:
+    """Say an aware instant in the viewer's (or the given) timezone in a named style of `wording`."""
+    return wording.moment(instant, tz or viewer_timezone(), style)
+
+
+def live_region() -> str | None:
+    """Return the name of the live region a script asked for (`?region=`), or None for the whole page."""
+    return request.args.get("region") or None
+
+
+def render_page(template: str, **context: Any) -> str:
+    """Render a page template, or only the block named by `?region=` when a live script refreshes one region."""
+    region = live_region()
+    if region is None:
+        return render_template(template, **context)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    page = app.jinja_env.get_or_select_template(template)
+    block = page.blocks.get(region)
+    if block is None:
+        abort(404)
+    app.update_template_context(context)
+    return "".join(block(page.new_context(context)))
+
+
+def show_error(form: FlaskForm, exc: ServiceError, default: str | None = None,
+               aliases: dict[str, str] | None = None) -> None:
+    """Show a service's refusal on the form field it names (or on `default`), else as a flash message."""
+    if exc.status == 403:
+        abort(403)
+    name = (aliases or {}).get(exc.field or "", exc.field) or default
+    field = form[name] if name and name in form else None
+    if field is None:
+        flash(exc.message, "danger")
+        return
+    field.errors = [*field.errors, exc.message]
