@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from icalendar import Calendar, Event
 
+from .domain.bookings import Status
 from .models import Booking
 
 PRODID = "-//Lesson booking//booking_app//EN"
@@ -36,7 +37,7 @@ def invitation(booking: Booking, method: str = "PUBLISH", url: str | None = None
         event.add("description", description)
     if url:
         event.add("url", url)
-    event.add("status", "CANCELLED" if cancelled else ("TENTATIVE" if booking.status == "pending" else "CONFIRMED"))
+    event.add("status", "CANCELLED" if cancelled else ("TENTATIVE" if booking.status == Status.PENDING else "CONFIRMED"))
     # SEQUENCE grows with each change so calendar apps replace the earlier copy.
     event.add("sequence", len(booking.history))
     cal.add_component(event)
@@ -57,7 +58,7 @@ def feed(bookings: list[Booking], viewer_id: int, base_url: str, name: str) -> s
         event.add("dtstamp", booking.updated_at or booking.created_at)
         event.add("dtstart", booking.starts_at)
         event.add("dtend", booking.ends_at)
-        pending = booking.status == "pending"
+        pending = booking.status == Status.PENDING
         event.add("summary", f"{'Requested: ' if pending else ''}Lesson with {other.name}")
         event.add("status", "TENTATIVE" if pending else "CONFIRMED")
         event.add("url", f"{base_url}/bookings/{booking.id}")

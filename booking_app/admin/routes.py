@@ -14,9 +14,10 @@ from wtforms import EmailField, IntegerField, PasswordField, SelectField, String
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ..domain.bookings import Role
 from ..domain.zones import common_timezones
 from ..extensions import db
-from ..models import Role, User
+from ..models import User
 from ..services import ServiceError
 from ..services import studio as studio_service
 from ..services import users as user_service

@@ -266,7 +266,7 @@ def reschedule(booking_id: int) -> Response:
 def calendar_file(booking_id: int) -> Response:
     """Download the lesson as an iCalendar file."""
     booking = _load(booking_id)
-    active = service.status_of(booking).value in ("pending", "confirmed", "completed")
+    active = service.status_of(booking) in (Status.PENDING, Status.CONFIRMED, Status.COMPLETED)
     body = ics.invitation(
         booking, "PUBLISH" if active else "CANCEL", url_for("booking.detail", booking_id=booking.id, _external=True)
     )

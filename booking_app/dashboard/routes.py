@@ -11,8 +11,9 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from .. import wording
+from ..domain.bookings import Role
 from ..domain.timeutil import start_of_day, utc_to_local
-from ..models import Role
 from ..services import clock, notifications
 from ..services import dashboards as service
 from ..views import render_page, viewer_timezone
@@ -136,7 +137,7 @@ def studio() -> str:
     return _render(
         "dashboard/studio.html",
         staff=staff, figures=figures, page=page, statuses=STATUS_ORDER, args_for_pager=chosen,
-        csv_url=url_for("dashboard.studio_csv", **chosen), duration_words=service.duration_words,
+        csv_url=url_for("dashboard.studio_csv", **chosen), duration_words=wording.duration_words,
         chart=_chart(figures), awaiting_total=awaiting, **shown,
     )
 

@@ -211,6 +211,23 @@ def allowed_actions(
     return allowed
 
 
+def cancel_refused(
+    booking: BookingFacts,
+    actor: Actor,
+    *,
+    now: datetime,
+    cancellation_window_hours: int,
+) -> TransitionRefused | None:
+    """Return the refusal this actor meets when cancelling an active booking (its code says which rule), else None."""
+    if not is_active(booking.status, booking.expires_at, now):
+        return None
+    try:
+        next_status(booking, Action.CANCEL, actor, now=now, cancellation_window_hours=cancellation_window_hours)
+    except TransitionRefused as refusal:
+        return refusal
+    return None
+
+
 def cancel_refusal_reason(
     booking: BookingFacts,
     actor: Actor,
@@ -219,8 +236,8 @@ def cancel_refusal_reason(
     cancellation_window_hours: int,
 ) -> str | None:
     """Return the sentence explaining why this actor may not cancel an active booking, else None."""
-    if not is_active(booking.status, booking.expires_at, now):
-        return None
+    refusal = cancel_refused(booking, actor, now=now, cancellation_window_hours=cancellation_window_hours)
+    return refusal.message if refusal else None
     try:
         next_status(
             booking,

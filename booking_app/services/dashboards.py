@@ -404,8 +404,6 @@ def studio_figures(
 
 # --- wording -------------------------------------------------------------------------------------
 
-# dashboard/routes.py still hands this to its template as `service.duration_words`.
-duration_words = wording.duration_words
 
 
 def time_left(expires_at: datetime, now: datetime | None = None) -> str:
@@ -413,7 +411,7 @@ def time_left(expires_at: datetime, now: datetime | None = None) -> str:
     left = (expires_at - (now or clock.now())).total_seconds()
     if left <= 0:
         return "expired"
-    return f"expires in {duration_words(left)}"
+    return f"expires in {wording.duration_words(left)}"
 
 
 def overdue_soon(expires_at: datetime, now: datetime | None = None) -> bool:

@@ -14,7 +14,6 @@ from .booking_filters import holds_slot
 from .studio import get_studio
 
 # The blueprints still import the predicate from here under its first name (availability/routes.py).
-active_bookings_filter = holds_slot
 
 
 def load_schedule(instructor: User, now: datetime | None = None) -> engine.Schedule:

@@ -131,6 +131,8 @@
     source.onerror = function () { body.dataset.live = "reconnecting"; };
     // The server may have lost events (Redis restarted or was away): catch up as on a reconnect.
     source.addEventListener("refetch", function () { dispatch("open"); });
+    // A new name or timezone (saved in another tab) changes how every region reads: render them again.
+    source.addEventListener("profile.updated", function () { dispatch("open"); });
     TYPES.forEach(function (type) {
       source.addEventListener(type, function (e) {
         lastId = e.lastEventId || lastId;

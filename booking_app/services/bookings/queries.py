@@ -65,6 +65,15 @@ def cancel_refusal(user: User, booking: Booking, now: datetime | None = None) ->
     )
 
 
+def window_refusal(user: User, booking: Booking, now: datetime | None = None) -> str | None:
+    """Return the cancellation-window sentence when that policy is what stops this user cancelling, else None."""
+    refusal = rules.cancel_refused(
+        facts(booking), actor_for(user), now=now or clock.now(),
+        cancellation_window_hours=get_studio().cancellation_window_hours,
+    )
+    return refusal.message if refusal is not None and refusal.code == "cancellation_window" else None
+
+
 def can_reschedule(user: User, booking: Booking, now: datetime | None = None) -> bool:
     """Return whether the user is the student and may still ask to move this confirmed lesson."""
     now = now or clock.now()

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ...domain.bookings import ACTIVE_STATUSES, Status, cancellation_window_sentence
+from ...domain.bookings import ACTIVE_STATUSES, Status
 from ...models import Booking, User
 from .. import ServiceError
 from .. import bookings as booking_service
 from ..availability import instructor_timezone
-from ..studio import get_studio
 
 
 @dataclass
@@ -41,14 +40,12 @@ def _visible(viewer: User, booking_id: int | None) -> Booking | None:
 def booking_detail(viewer: User, booking: Booking, now: datetime) -> BookingDetail:
     """Build the booking page for a viewer who may see the booking."""
     status = booking_service.status_of(booking, now)
-    refusal = booking_service.cancel_refusal(viewer, booking, now)
-    # Only the cancellation-window refusal is shown next to the actions; the others have no action to explain.
-    window_sentence = cancellation_window_sentence(get_studio().cancellation_window_hours)
     is_staff = viewer.id != booking.student_id and (viewer.id == booking.instructor_id or viewer.is_owner)
     return BookingDetail(
         booking=booking, status=status.value,
         actions=[a.value for a in booking_service.actions_for(viewer, booking, now)],
-        refusal=refusal if refusal == window_sentence else None,
+        # Only the cancellation-window refusal is shown next to the actions; the others have no action to explain.
+        refusal=booking_service.window_refusal(viewer, booking, now),
         can_reschedule=booking_service.can_reschedule(viewer, booking, now),
         reschedule_request=booking_service.pending_reschedule(booking, now),
         can_move=is_staff and status in ACTIVE_STATUSES and booking.starts_at > now,

@@ -11,7 +11,7 @@ from ...domain.bookings import Status, effective_status
 from ...extensions import db
 from ...models import Booking, User
 from .. import bookings as booking_service
-from ..slots import active_bookings_filter
+from ..booking_filters import holds_slot
 
 PAST_PER_PAGE = 50
 
@@ -43,7 +43,7 @@ def my_bookings(viewer: User, page: int | None, now: datetime) -> MyBookings:
     """Return the viewer's requests to answer (oldest first), upcoming lessons (soonest first) and past page."""
     visible = booking_service.visible_filter(viewer)
     answer = _answerable(viewer, now)
-    coming = sa.and_(sa.not_(answer), active_bookings_filter(now), Booking.ends_at > now)
+    coming = sa.and_(sa.not_(answer), holds_slot(now), Booking.ends_at > now)
     rest = sa.and_(sa.not_(answer), sa.not_(coming))
     to_answer = list(db.session.scalars(
         sa.select(Booking).where(visible, answer).order_by(Booking.created_at, Booking.id)).unique())

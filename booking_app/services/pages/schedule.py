@@ -15,7 +15,7 @@ from ...extensions import db
 from ...models import Block, Booking, InstructorSettings, OneTimeWindow, User, WeeklyWindow
 from ...names import first_name
 from .. import availability
-from ..slots import active_bookings_filter
+from ..booking_filters import holds_slot
 
 GRID_FIRST_MINUTE = 6 * 60
 GRID_LAST_MINUTE = 22 * 60
@@ -138,7 +138,7 @@ def _lessons(instructor: User, first: date, last: date, tz: str, now: datetime) 
     bookings = db.session.scalars(
         sa.select(Booking)
         .where(Booking.instructor_id == instructor.id, Booking.starts_at < end_at, Booking.ends_at > start_at,
-               active_bookings_filter(now))
+               holds_slot(now))
         .order_by(Booking.starts_at)
     ).all()
     by_date: dict[date, list[Item]] = defaultdict(list)
