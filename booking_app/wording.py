@@ -189,3 +189,18 @@ def status_refusal(status: str) -> str:
     if status == "pending":
         return "This booking is still pending."
     return f"This booking is already {STATUS_VERBS.get(status, status)}."
+
+
+def account_change(name: str, active: bool, released: int) -> str:
+    """Say what (de)activating an account did: "Sam Lee is deactivated; 2 pending requests were released."."""
+    if active:
+        return f"{name} is active again."
+    if not released:
+        return f"{name} is deactivated."
+    return f"{name} is deactivated; {plural(released, 'pending request')} {'was' if released == 1 else 'were'} released."
+
+
+def lessons_to_rehome(name: str, count: int) -> str:
+    """Ask the owner to see to a deactivated instructor's lessons ahead."""
+    return (f"{name} still has {plural(count, 'confirmed lesson')} ahead, listed here: "
+            "cancel or move each one, or reactivate the account.")

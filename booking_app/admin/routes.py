@@ -14,6 +14,7 @@ from wtforms import EmailField, IntegerField, PasswordField, SelectField, String
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from .. import wording
 from ..domain.bookings import Role
 from ..domain.zones import common_timezones
 from ..extensions import db
@@ -128,11 +129,16 @@ def set_active(user_id: int) -> Response:
     user = db.get_or_404(User, user_id)
     active = request.form.get("active") == "1"
     try:
-        user_service.set_active(user, active, acting=current_user)
+        change = user_service.set_active(user, active, acting=current_user)
     except ServiceError as exc:
         flash(exc.message, "danger")
-    else:
-        flash(f"{user.name} is {'active again' if active else 'deactivated'}.", "success")
+        return redirect(url_for("admin.users"))
+    flash(wording.account_change(user.name, active, change.released), "success")
+    if change.lessons_ahead:
+        flash(wording.lessons_to_rehome(user.name, len(change.lessons_ahead)), "warning")
+        first, last = change.lessons_ahead[0].starts_at, change.lessons_ahead[-1].starts_at
+        return redirect(url_for("dashboard.studio", instructor=user.id, status="confirmed",
+                                **{"from": first.date().isoformat(), "to": last.date().isoformat()}))
     return redirect(url_for("admin.users"))
 
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from ..domain.bookings import Role
+from ..domain.bookings import Role, Status
 from ..domain.timeutil import is_valid_timezone
 from ..extensions import db
-from ..models import InstructorSettings, User
+from ..models import Booking, InstructorSettings, User
 from ..realtime import publish, user_channel
-from . import ServiceError
+from . import ServiceError, bookings, clock
 from .sessions import end_all_sessions, revoke_all_tokens
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -97,19 +99,52 @@ def change_role(user: User, role: str, *, acting: User) -> User:
     return user
 
 
-def set_active(user: User, active: bool, *, acting: User) -> User:
-    """Deactivate or reactivate an account (owner only); an owner cannot lock themselves out."""
+@dataclass(frozen=True)
+class AccountChange:
+    """What deactivating an account did: requests released, and the lessons the owner still has to see to."""
+
+    user: User
+    released: int = 0
+    lessons_ahead: list[Booking] = field(default_factory=list)
+
+
+STUDENT_LEFT = "The student's account was closed."
+INSTRUCTOR_LEFT = "The instructor is no longer taking lessons here."
+
+
+def set_active(user: User, active: bool, *, acting: User, now: datetime | None = None) -> AccountChange:
+    """Deactivate or reactivate an account (owner only); an owner cannot lock themselves out.
+
+    Deactivating ends the person's sessions and tokens and frees every slot their pending requests hold:
+    a student's are cancelled (their instructors are told), an instructor's are declined (the students are told).
+    Their confirmed lessons stay; the owner is shown the ones ahead.
+    """
     if not active and user.id == acting.id:
         raise ServiceError("You cannot deactivate your own account.", code="self_deactivate")
     if not active and user.role == Role.OWNER and _active_owner_count() <= 1:
         raise ServiceError("The studio needs at least one active owner.", code="last_owner")
+    now = now or clock.now()
     user.active = active
     if not active:
         # Every browser and program signed in as them stops working with this commit.
         end_all_sessions(user, commit=False)
         revoke_all_tokens(user, commit=False)
     db.session.commit()
-    return user
+    if active:
+        return AccountChange(user)
+    released = 0
+    for booking in bookings.list_for(user, status=Status.PENDING, now=now):
+        try:
+            if booking.student_id == user.id:
+                bookings.cancel(acting, booking.id, STUDENT_LEFT, now)
+            else:
+                bookings.decline(acting, booking.id, INSTRUCTOR_LEFT, now)
+        except ServiceError:
+            continue  # answered or withdrawn a moment ago: it no longer holds its slot either way
+        released += 1
+    ahead = [b for b in bookings.list_for(user, status=Status.CONFIRMED, starts_from=now, now=now)
+             if b.instructor_id == user.id]
+    return AccountChange(user, released, ahead)
 
 
 def _active_owner_count() -> int:
