@@ -52,7 +52,7 @@ def _wait_for_redis(url: str, stop: threading.Event) -> None:
         delay = min(delay * 2, RECONNECT_MAX_SECONDS)
 
 
-def main(burst: bool = False, sweep_interval: int = 60) -> None:
+def main(burst: bool = False, sweep_interval: int = 30) -> None:
     """Run the worker until SIGTERM (or until the queue is empty with burst); outlive Redis outages."""
     # The scheduler (and any other child RQ forks) ends with this worker, even when it is killed with -9.
     os.register_at_fork(after_in_child=lambda: end_with_parent(os.getppid()))

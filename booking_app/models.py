@@ -355,3 +355,6 @@ class Effect(db.Model):  # type: ignore[name-defined,misc]
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    # Set just before a step that cannot be taken back (handing a mail to the SMTP server): a later attempt
+    # after a crash skips that step rather than doing it twice.
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +20,10 @@ from . import clock
 log = logging.getLogger(__name__)
 
 HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {}  # filled by services/registry.py
-CLAIM_TIMEOUT = timedelta(minutes=5)
+# A claim older than this belongs to a worker that died: the effect is run again. With the sweep every
+# 30 seconds, a lost effect runs again within a minute. Handlers finish well within it (SMTP waits 10 s).
+CLAIM_TIMEOUT = timedelta(seconds=30)
+_running: ContextVar[int | None] = ContextVar("running_effect", default=None)
 MAX_ATTEMPTS = 8
 
 
@@ -68,6 +72,28 @@ def _forget(session: Session, _previous: Any) -> None:
     session.info.pop("pending_effects", None)
 
 
+def running_effect() -> int | None:
+    """Return the id of the effect whose handler is running now, if any."""
+    return _running.get()
+
+
+def begin_irreversible(now: datetime | None = None) -> bool:
+    """Record that the running effect starts a step that cannot be taken back; False if an earlier attempt did.
+
+    Committed at once, so that a crash after this point is seen by the next attempt: the step is then skipped
+    (at most once) rather than repeated. Outside an effect it always answers True.
+    """
+    effect_id = _running.get()
+    if effect_id is None:
+        return True
+    result = db.session.execute(
+        sa.update(Effect).where(Effect.id == effect_id, Effect.started_at.is_(None))
+        .values(started_at=now or clock.now())
+    )
+    db.session.commit()
+    return bool(getattr(result, "rowcount", 0))
+
+
 def run_effect(effect_id: int, now: datetime | None = None) -> bool:
     """Claim and carry out one effect; return True if it ran now (False: done, not due, or claimed elsewhere)."""
     now = now or clock.now()
@@ -89,6 +115,7 @@ def run_effect(effect_id: int, now: datetime | None = None) -> bool:
     effect = db.session.get(Effect, effect_id)
     assert effect is not None
     fn = HANDLERS.get(effect.kind)
+    token = _running.set(effect_id)
     try:
         if fn is None:
             raise LookupError(f"no handler for effect kind {effect.kind!r}")
@@ -103,6 +130,8 @@ def run_effect(effect_id: int, now: datetime | None = None) -> bool:
         if current_app.testing and current_app.config.get("EFFECTS_RAISE", True):
             raise
         return False
+    finally:
+        _running.reset(token)
     db.session.execute(sa.update(Effect).where(Effect.id == effect_id).values(done_at=now, last_error=""))
     db.session.commit()
     return True

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import ssl
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
@@ -19,6 +21,8 @@ from ..domain.bookings import Status, effective_status
 from ..extensions import db
 from ..models import Booking, Effect, Message, MessageRead, User
 from . import clock, effects
+
+log = logging.getLogger(__name__)
 
 # Mail kinds a user can switch off, with the words the preferences page shows.
 EMAIL_KINDS: dict[str, str] = {
@@ -147,6 +151,11 @@ def compose(user: User, template: str, booking: Booking, now: datetime | None = 
     return mail
 
 
+def _mail_domain() -> str:
+    sender = str(current_app.config.get("SMTP_FROM") or "")
+    return sender.rsplit("@", 1)[-1].strip("> ") if "@" in sender else "booking.local"
+
+
 def _studio_name() -> str:
     from .studio import studio_name
 
@@ -163,27 +172,41 @@ def _unread_messages(user: User, booking: Booking) -> list[Message]:
     ))
 
 
-def deliver(mail: EmailMessage) -> None:
-    """Send a mail through SMTP when configured, else write it to the outbox folder."""
+SMTP_TIMEOUT = 10  # seconds per SMTP step; well inside an effect's claim
+
+
+def deliver(mail: EmailMessage, before_handing_over: Callable[[], bool] = lambda: True) -> bool:
+    """Send a mail through SMTP when configured, else write it to the outbox folder; return whether it went.
+
+    `before_handing_over` runs once the server is reached and just before the mail is handed over; answering
+    False (an earlier attempt already handed it over) sends nothing.
+    """
     config = current_app.config
     if config.get("SMTP_HOST"):
         mode = config.get("SMTP_TLS", "starttls")
         port = int(config.get("SMTP_PORT") or 587)
         if mode == "ssl":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(config["SMTP_HOST"], port, timeout=20, context=ssl.create_default_context())
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                config["SMTP_HOST"], port, timeout=SMTP_TIMEOUT, context=ssl.create_default_context()
+            )
         else:
-            smtp = smtplib.SMTP(config["SMTP_HOST"], port, timeout=20)
+            smtp = smtplib.SMTP(config["SMTP_HOST"], port, timeout=SMTP_TIMEOUT)
         with smtp:
             if mode == "starttls":
                 smtp.starttls(context=ssl.create_default_context())
             if config.get("SMTP_USERNAME"):
                 smtp.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD") or "")
+            if not before_handing_over():
+                return False
             smtp.send_message(mail)
-        return
+        return True
+    if not before_handing_over():
+        return False
     outbox = Path(config["OUTBOX_DIR"])
     outbox.mkdir(parents=True, exist_ok=True)
     stamp = clock.now().strftime("%Y%m%dT%H%M%S%f")
     (outbox / f"{stamp}-{abs(hash(mail['Message-ID']))}.eml").write_bytes(mail.as_bytes())
+    return True
 
 
 def send_mail_effect(payload: dict[str, Any]) -> None:
@@ -193,8 +216,15 @@ def send_mail_effect(payload: dict[str, Any]) -> None:
     if user is None or booking is None:
         return
     mail = compose(user, payload["template"], booking)
-    if mail is not None:
-        deliver(mail)
+    if mail is None:
+        return
+    effect_id = effects.running_effect()
+    if effect_id is not None:
+        # The same id on every attempt, so a receiving system can tell a repeat from a new mail.
+        del mail["Message-ID"]
+        mail["Message-ID"] = f"<effect-{effect_id}.{payload['template']}@{_mail_domain()}>"
+    if not deliver(mail, effects.begin_irreversible):
+        log.warning("mail of effect %s not sent again: an earlier attempt already handed it over", effect_id)
 
 
 def queue_message_mail(booking_id: int, recipient_id: int, now: datetime | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Server-side sign-in sessions, and an optional expiry on API tokens
+"""Server-side sign-in sessions, an optional expiry on API tokens, and when an effect began its irreversible step
 
 Revision ID: 5e55105e0001
 Revises: e5f7a9c1b3d2
@@ -34,9 +34,13 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_user_sessions_user_id'), ['user_id'], unique=False)
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.add_column(sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('effects', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('started_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('effects', schema=None) as batch_op:
+        batch_op.drop_column('started_at')
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_column('expires_at')
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
