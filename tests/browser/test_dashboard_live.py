@@ -17,7 +17,7 @@ from booking_app.services.slots import open_slots
 from booking_app.services.studio import update_studio
 from tests.booking_helpers import open_hours
 from tests.browser.conftest import screenshot
-from tests.test_dashboard_helpers import make_booking
+from tests.services.test_dashboard_helpers import make_booking
 
 pytestmark = pytest.mark.browser
 

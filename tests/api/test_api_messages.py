@@ -7,9 +7,8 @@ import pytest
 from booking_app.models import Message
 from booking_app.services import messages as svc
 from booking_app.services.sessions import issue_token
-
-from .conftest import count
-from .test_messages import make_booking
+from tests.conftest import count
+from tests.services.test_messages import make_booking
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from booking_app.extensions import db
 from booking_app.models import BookingChange
 from booking_app.services import dashboards
 from tests.booking_helpers import NOW, at
-from tests.test_dashboard_helpers import counting, make_booking
+from tests.services.test_dashboard_helpers import counting, make_booking
 
 pytestmark = pytest.mark.app_config(FROZEN_NOW=NOW)
 

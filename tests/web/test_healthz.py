@@ -8,7 +8,7 @@ from flask import Flask, template_rendered
 from flask.testing import FlaskClient
 
 from tests.conftest import Auth, Users
-from tests.test_dashboard_helpers import counting
+from tests.services.test_dashboard_helpers import counting
 
 
 def _get_healthz(app: Flask, client: FlaskClient) -> tuple[Any, int, list[str]]:

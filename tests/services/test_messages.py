@@ -12,8 +12,7 @@ from booking_app.extensions import db
 from booking_app.models import Booking, BookingChange, Effect, Message, MessageRead
 from booking_app.services import ServiceError
 from booking_app.services import messages as svc
-
-from .conftest import count, utc
+from tests.conftest import count, utc
 
 STARTS = utc(2030, 2, 5, 14, 0)
 

@@ -19,7 +19,7 @@ from booking_app.extensions import db
 from booking_app.models import Effect, utcnow
 from booking_app.services import effects
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CALLS: list[dict] = []
 
 

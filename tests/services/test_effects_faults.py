@@ -17,9 +17,9 @@ from aiosmtpd.controller import Controller
 from booking_app.extensions import db
 from booking_app.models import Effect
 from booking_app.services import effects
-from tests.test_mail import NOW, Inbox, _free_port, _queue, lesson  # noqa: F401 (the lesson fixture)
+from tests.services.test_mail import NOW, Inbox, _free_port, _queue, lesson  # noqa: F401 (the lesson fixture)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CALLS: list[dict] = []
 
 

@@ -16,7 +16,7 @@ from flask import Flask
 
 from booking_app import create_app
 from booking_app.realtime import _hub, send_now, user_channel
-from tests.test_realtime import Stream
+from tests.services.test_realtime import Stream
 
 
 def _free_port() -> int:
@@ -172,7 +172,7 @@ def test_the_worker_outlives_a_redis_outage_and_runs_jobs_after_it(
 
     from booking_app import jobs
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     env = dict(os.environ)
     env.update(DATABASE_URL=test_env["database_url"], REDIS_URL=private_redis.url,
                INSTANCE_PATH=str(tmp_path / "instance"), SECRET_KEY="worker-test-secret-key-0123456789")

@@ -20,7 +20,7 @@ import requests
 from booking_app.extensions import db
 from booking_app.realtime import _hub, publish, pubsub_prefix, send_now, user_channel
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)

@@ -8,10 +8,8 @@ import pytest
 
 from booking_app.models import Message
 from booking_app.services import messages as svc
-from tests.conftest import sign_in_cookie
-
-from .conftest import count
-from .test_messages import make_booking
+from tests.conftest import count, sign_in_cookie
+from tests.services.test_messages import make_booking
 
 QUESTION = "Can we focus on cross-body lead?"
 

@@ -101,7 +101,7 @@ def test_sqlite_transactions_wait_cooperatively_under_gevent(test_env, tmp_path)
     result = subprocess.run(
         [sys.executable, str(script), str(tmp_path / "g.sqlite"), test_env["redis_url"]],
         capture_output=True, text=True, cwd=str(tmp_path.parent), timeout=60,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "holder committed|reader saw Held"
