@@ -19,6 +19,7 @@ from ..domain.bookings import ACTIVE_STATUSES, Action, Status, cancellation_wind
 from ..domain.slots import Slot
 from ..domain.timeutil import is_valid_timezone, local_date_range_to_utc, local_to_utc, utc_to_local
 from ..extensions import limiter
+from ..forms_common import int_arg, parse_id
 from ..models import Booking, User
 from ..names import first_name
 from ..services import ServiceError, clock
@@ -106,7 +107,7 @@ def book(instructor_id: int | None = None) -> str | Response:
     me = current_user.id if current_user.is_authenticated else None
     everyone = list_instructors()
     staff = [person for person in everyone if person.id != me]
-    chosen_id = instructor_id or request.args.get("instructor", type=int)
+    chosen_id = instructor_id or int_arg(request.args, "instructor")
     # An instructor may open their own shareable link to see what students see.
     chosen = next((p for p in everyone if p.id == chosen_id), None)
     if (instructor_id or chosen_id) and chosen is None:
@@ -114,7 +115,7 @@ def book(instructor_id: int | None = None) -> str | Response:
     shown = [chosen] if chosen else staff
 
     reschedule: Booking | None = None
-    reschedule_id = request.args.get("reschedule", type=int)
+    reschedule_id = parse_id(request.args.get("reschedule"))
     if reschedule_id and current_user.is_authenticated:
         try:
             reschedule = service.get_for(current_user, reschedule_id)
@@ -139,7 +140,7 @@ def book(instructor_id: int | None = None) -> str | Response:
         for slot in open_slots(person, month, month_end, viewer_tz=display_tz, now=now):
             found.append(ShownSlot(person, slot, utc_to_local(slot.starts_at, display_tz)))
     lengths = sorted({s.slot.lesson_minutes for s in found})
-    length = request.args.get("length", type=int)
+    length = int_arg(request.args, "length")
     if length in lengths:
         found = [s for s in found if s.slot.lesson_minutes == length]
     else:
@@ -230,16 +231,17 @@ def confirm_request() -> str | Response | tuple[Any, int]:
         instructor=request.args.get("instructor", ""), start=request.args.get("start", ""),
         length=request.args.get("length", ""), reschedule=request.args.get("reschedule", ""),
     )
-    instructor_id = int(form.instructor.data) if (form.instructor.data or "").isdigit() else None
+    instructor_id = parse_id(form.instructor.data)
     starts_at = _parse_start(form.start.data)
     instructor = next((p for p in list_instructors() if p.id == instructor_id), None)
-    if instructor is None or starts_at is None:
+    reschedule_id, length = parse_id(form.reschedule.data), parse_id(form.length.data)
+    garbled = (form.reschedule.data and reschedule_id is None) or (form.length.data and length is None)
+    if instructor is None or starts_at is None or garbled:
         message = "That time could not be read. Go back to the calendar and select a time again."
         if _wants_json():
             return jsonify(error={"code": "invalid", "message": message}), 422
         flash(message, "warning")
         return redirect(url_for("booking.book"))
-    reschedule_id = int(form.reschedule.data) if (form.reschedule.data or "").isdigit() else None
     # The zone the slot was shown in (the book page may show the instructor's), else the viewer's.
     shown_tz = request.args.get("tz", "")
     display_tz = shown_tz if shown_tz and is_valid_timezone(shown_tz) else str(current_user.timezone)
@@ -251,7 +253,6 @@ def confirm_request() -> str | Response | tuple[Any, int]:
     error = None
     if request.method == "POST":
         if form.validate_on_submit():
-            length = int(form.length.data) if (form.length.data or "").isdigit() else None
             try:
                 result = service.request_booking(
                     current_user, instructor.id, starts_at, length, form.notes.data or "",
@@ -458,7 +459,7 @@ def mine() -> str:
     shown = answering | {b.id for b in upcoming}
     past = [b for b in reversed(rows) if b.id not in shown]  # newest first
     pages = max(1, -(-len(past) // PAST_PER_PAGE))
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    page = min(int_arg(request.args, "page") or 1, pages)
     first = (page - 1) * PAST_PER_PAGE
     context = {
         "to_answer": to_answer, "upcoming": upcoming, "past": past[first:first + PAST_PER_PAGE],

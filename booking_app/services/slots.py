@@ -8,10 +8,15 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from ..domain import slots as engine
-from ..domain.timeutil import local_date_range_to_utc
+from ..domain.bounds import clip_span, rule_window
+from ..domain.timeutil import local_date_range_to_utc, utc_to_local
 from ..extensions import db
 from ..models import Block, Booking, InstructorSettings, OneTimeWindow, User, WeeklyWindow, utcnow
+from .clock import now as clock_now
 from .studio import get_studio
+
+# Rules are clipped to the rule window and this much more, so edges computed a day or two out stay right.
+RULE_PAD = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -35,20 +40,39 @@ def active_bookings_filter(now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
+def _rule_bounds(tz: str, now: datetime) -> tuple[date, date]:
+    first, last = rule_window(utc_to_local(now, tz).date())
+    return first - RULE_PAD, last + RULE_PAD
+
+
 def load_rules(instructor: User) -> Rules:
-    """Load an instructor's windows, blocks and settings as domain values."""
+    """Load an instructor's windows, blocks and settings as domain values, clipped to the rule window."""
     settings = instructor.instructor_settings or InstructorSettings(timezone=instructor.timezone)
-    weekly = db.session.scalars(sa.select(WeeklyWindow).where(WeeklyWindow.instructor_id == instructor.id)).all()
-    one_time = db.session.scalars(sa.select(OneTimeWindow).where(OneTimeWindow.instructor_id == instructor.id)).all()
-    blocks = db.session.scalars(sa.select(Block).where(Block.instructor_id == instructor.id)).all()
+    # A row stored before dates were bounded (a block in 9999) must not break every page: the engine
+    # only ever sees the part of a rule inside the window, and rules wholly outside it not at all.
+    first, last = _rule_bounds(settings.timezone, clock_now())
+    weekly = [
+        (w, span) for w in db.session.scalars(sa.select(WeeklyWindow).where(WeeklyWindow.instructor_id == instructor.id))
+        if (span := clip_span(w.effective_from, w.effective_until, first, last))
+    ]
+    one_time = [w for w in db.session.scalars(sa.select(OneTimeWindow).where(OneTimeWindow.instructor_id == instructor.id))
+                if first <= w.occurs_on <= last]
+    blocks = [
+        (b, span) for b in db.session.scalars(sa.select(Block).where(Block.instructor_id == instructor.id))
+        if (span := clip_span(b.start_on, b.end_on, first, last))
+    ]
     return Rules(
         instructor_id=instructor.id,
         tz=settings.timezone,
         buffer_minutes=settings.buffer_minutes if settings.buffer_minutes is not None else 0,
         min_notice_minutes=settings.min_notice_minutes if settings.min_notice_minutes is not None else 120,
-        weekly=[engine.WeeklyWindow(w.weekday, w.start_time, w.end_time, w.lesson_minutes, w.effective_from, w.effective_until) for w in weekly],
+        weekly=[
+            engine.WeeklyWindow(w.weekday, w.start_time, w.end_time, w.lesson_minutes,
+                                w.effective_from and span[0], w.effective_until and span[1])
+            for w, span in weekly
+        ],
         one_time=[engine.OneTimeWindow(w.occurs_on, w.start_time, w.end_time, w.lesson_minutes) for w in one_time],
-        blocks=[engine.Block(b.start_on, b.end_on, b.start_time, b.end_time) for b in blocks],
+        blocks=[engine.Block(span[0], span[1], b.start_time, b.end_time) for b, span in blocks],
     )
 
 
@@ -79,6 +103,12 @@ def open_slots(
     """Return the instructor's open slots on start_on..end_on (local dates in viewer_tz, else the instructor's)."""
     now = now or utcnow()
     rules = load_rules(instructor)
+    # Slot queries never reach outside the rule window, whoever asks.
+    first, last = rule_window(utc_to_local(now, viewer_tz or rules.tz).date())
+    span = clip_span(start_on, end_on, first, last)
+    if span is None:
+        return []
+    start_on, end_on = span
     range_start, range_end = local_date_range_to_utc(start_on, end_on, viewer_tz or rules.tz)
     pad = timedelta(days=2)
     busy = busy_intervals(instructor.id, range_start - pad, range_end + pad, now)
