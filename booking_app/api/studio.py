@@ -19,7 +19,7 @@ bp = Blueprint("api_studio", __name__, url_prefix="/api", description="Studio se
 
 class StudioSchema(Schema):
     horizon = fields.String(metadata={"enum": ["end_of_month", "end_of_next_month", "days"]})
-    horizon_days = BoundedInt(1, 365, strict=False, allow_none=True, metadata={"description": "Days ahead when horizon is \"days\"."})
+    horizon_days = BoundedInt(strict=False, allow_none=True, metadata={"description": "Days ahead when horizon is \"days\"."})
     pending_expiry_hours = BoundedInt(strict=False, metadata={"description": "Hours before an unanswered request expires."})
     cancellation_window_hours = BoundedInt(
         strict=False,
