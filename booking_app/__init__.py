@@ -47,7 +47,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _check_secret_key(app)
     _trust_proxies(app)
 
-    from . import database, redis_conn
+    from . import database, edge, redis_conn
+
+    edge.register_converters(app)  # before any blueprint, so every <int:…> in a path is bounded
+    edge.init_app(app)
 
     redis_conn.init_app(app)
     database.init_app(app)

@@ -19,6 +19,7 @@ from .. import wording
 from ..domain.bookings import Role
 from ..domain.zones import common_timezones
 from ..extensions import db
+from ..forms_common import SafeText
 from ..models import User
 from ..services import ServiceError
 from ..services import studio as studio_service
@@ -45,9 +46,9 @@ def owner_required(view: F) -> F:
 
 
 class CreateUserForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=120)])
-    email = EmailField("Email", validators=[DataRequired("Enter an email address.")])
-    password = PasswordField("Temporary password", validators=[DataRequired("Choose a password."), Length(min=8, message="Choose a password of at least 8 characters.")])
+    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=120), SafeText("name")])
+    email = EmailField("Email", validators=[DataRequired("Enter an email address."), SafeText("email address")])
+    password = PasswordField("Temporary password", validators=[DataRequired("Choose a password."), Length(min=8, message="Choose a password of at least 8 characters."), SafeText("password")])
     role = SelectField(
         "Role",
         choices=[SelectChoice("instructor", "Instructor"), SelectChoice("student", "Student"), SelectChoice("owner", "Owner")],
@@ -61,7 +62,7 @@ class CreateUserForm(FlaskForm):
 
 
 class StudioForm(FlaskForm):
-    name = StringField("Studio name", validators=[DataRequired("Enter the studio's name."), Length(max=120)])
+    name = StringField("Studio name", validators=[DataRequired("Enter the studio's name."), Length(max=120), SafeText("studio name")])
     horizon = SelectField(
         "Students can book up to",
         choices=[

@@ -18,6 +18,7 @@ from ..services.clock import now as clock_now
 from ..services.pages.listings import instructor_rules, owned_row
 from ..services.slots import open_slots
 from .common import require_user
+from .fields import BoundedInt, RuleDate, SafeString
 from .schemas import UtcDateTime
 
 bp = Blueprint("api_availability", __name__, url_prefix="/api", description="Instructors, availability and slots")
@@ -48,37 +49,37 @@ class InstructorSchema(Schema):
 
 
 class SettingsSchema(Schema):
-    timezone = fields.String()
-    default_lesson_minutes = fields.Integer(validate=validate.Range(5, 480))
-    buffer_minutes = fields.Integer(validate=validate.Range(0, service.MAX_BUFFER_MINUTES))
-    min_notice_minutes = fields.Integer(validate=validate.Range(0, service.MAX_NOTICE_MINUTES))
+    timezone = SafeString()
+    default_lesson_minutes = BoundedInt(5, 480, strict=False)
+    buffer_minutes = BoundedInt(0, service.MAX_BUFFER_MINUTES, strict=False)
+    min_notice_minutes = BoundedInt(0, service.MAX_NOTICE_MINUTES, strict=False)
 
 
 class WeeklyWindowSchema(Schema):
     id = fields.Integer(dump_only=True)
-    weekday = fields.Integer(required=True, validate=validate.Range(1, 7, error="Use an ISO weekday from 1 (Monday) to 7 (Sunday)."))
+    weekday = BoundedInt(required=True, strict=False, validate=validate.Range(1, 7, error="Use an ISO weekday from 1 (Monday) to 7 (Sunday)."))
     start_time = WallTime(required=True)
     end_time = WallTime(required=True)
-    lesson_minutes = fields.Integer(required=True)
-    effective_from = fields.Date(allow_none=True, load_default=None)
-    effective_until = fields.Date(allow_none=True, load_default=None)
+    lesson_minutes = BoundedInt(1, 24 * 60, required=True, strict=False)
+    effective_from = RuleDate(allow_none=True, load_default=None)
+    effective_until = RuleDate(allow_none=True, load_default=None)
 
 
 class OneTimeWindowSchema(Schema):
     id = fields.Integer(dump_only=True)
-    date = fields.Date(required=True, attribute="occurs_on", data_key="date")
+    date = RuleDate(required=True, attribute="occurs_on", data_key="date")
     start_time = WallTime(required=True)
     end_time = WallTime(required=True)
-    lesson_minutes = fields.Integer(required=True)
+    lesson_minutes = BoundedInt(1, 24 * 60, required=True, strict=False)
 
 
 class BlockSchema(Schema):
     id = fields.Integer(dump_only=True)
-    start_date = fields.Date(required=True, attribute="start_on", data_key="start_date")
-    end_date = fields.Date(allow_none=True, load_default=None, attribute="end_on", data_key="end_date")
+    start_date = RuleDate(required=True, attribute="start_on", data_key="start_date")
+    end_date = RuleDate(allow_none=True, load_default=None, attribute="end_on", data_key="end_date")
     start_time = WallTime(allow_none=True, load_default=None)
     end_time = WallTime(allow_none=True, load_default=None)
-    reason = fields.String(load_default="", validate=validate.Length(max=200))
+    reason = SafeString(load_default="", validate=validate.Length(max=200))
 
 
 class AvailabilitySchema(Schema):
@@ -90,13 +91,13 @@ class AvailabilitySchema(Schema):
 
 
 class DeleteWeeklyArgs(Schema):
-    from_date = fields.Date(data_key="from", load_default=None, metadata={"description": "End the window the day before this date instead of deleting it."})
+    from_date = RuleDate(data_key="from", load_default=None, metadata={"description": "End the window the day before this date instead of deleting it."})
 
 
 class SlotQuery(Schema):
-    start = fields.Date(required=True, metadata={"description": "First local date (inclusive) in tz."})
-    end = fields.Date(required=True, metadata={"description": "Last local date (inclusive) in tz."})
-    tz = fields.String(load_default=None, metadata={"description": "IANA timezone of the dates and local times; the instructor's by default."})
+    start = RuleDate(required=True, metadata={"description": "First local date (inclusive) in tz."})
+    end = RuleDate(required=True, metadata={"description": "Last local date (inclusive) in tz."})
+    tz = SafeString(load_default=None, metadata={"description": "IANA timezone of the dates and local times; the instructor's by default."})
 
     @validates_schema
     def check(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -10,11 +10,13 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..domain.bookings import Status
+from ..domain.bounds import history_date_problem
 from ..extensions import limiter
 from ..models import Booking
 from ..services import ServiceError, clock
 from ..services import bookings as service
 from .common import require_user
+from .fields import BoundedInt, Id, RuleInstant, SafeString
 from .schemas import ErrorSchema, UtcDateTime
 
 bp = Blueprint("api_booking", __name__, url_prefix="/api", description="Bookings")
@@ -24,26 +26,26 @@ MAX_LIMIT = 500
 
 
 class BookingRequestSchema(Schema):
-    instructor_id = fields.Integer(required=True, strict=True)
-    start = fields.AwareDateTime(required=True, default_timezone=UTC, metadata={"description": "UTC instant, e.g. 2026-02-05T14:00:00Z"})
-    lesson_minutes = fields.Integer(load_default=None, strict=True, metadata={"description": "When the instructor offers several lengths at that start"})
-    notes = fields.String(load_default="", validate=validate.Length(max=service.MAX_NOTES))
+    instructor_id = Id(required=True)
+    start = RuleInstant(required=True, default_timezone=UTC, metadata={"description": "UTC instant, e.g. 2026-02-05T14:00:00Z"})
+    lesson_minutes = BoundedInt(1, 24 * 60, load_default=None, allow_none=True, metadata={"description": "When the instructor offers several lengths at that start"})
+    notes = SafeString(load_default="", validate=validate.Length(max=service.MAX_NOTES))
 
 
 class BookingReasonSchema(Schema):
-    reason = fields.String(load_default="", validate=validate.Length(max=500))
+    reason = SafeString(load_default="", validate=validate.Length(max=500))
 
 
 class BookingQuerySchema(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in Status]))
-    from_ = fields.String(load_default=None, data_key="from", metadata={"description": "Date YYYY-MM-DD (UTC) or instant; bookings starting at or after it"})
-    to = fields.String(load_default=None, metadata={"description": "Date YYYY-MM-DD (UTC, exclusive) or instant; bookings starting before it"})
-    limit = fields.Integer(
-        load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT),
+    from_ = SafeString(load_default=None, data_key="from", metadata={"description": "Date YYYY-MM-DD (UTC) or instant; bookings starting at or after it"})
+    to = SafeString(load_default=None, metadata={"description": "Date YYYY-MM-DD (UTC, exclusive) or instant; bookings starting before it"})
+    limit = BoundedInt(
+        1, MAX_LIMIT, strict=False, load_default=DEFAULT_LIMIT,
         metadata={"description": f"How many bookings to return (default {DEFAULT_LIMIT}, at most {MAX_LIMIT})"},
     )
-    offset = fields.Integer(
-        load_default=0, validate=validate.Range(min=0),
+    offset = BoundedInt(
+        strict=False, load_default=0,
         metadata={"description": "How many matching bookings to skip first, for the next page"},
     )
 
@@ -103,10 +105,14 @@ def _instant(raw: str | None, name: str) -> datetime | None:
         return None
     try:
         if len(raw) == 10:
-            return datetime.combine(date.fromisoformat(raw), time(0), tzinfo=UTC)
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            parsed = datetime.combine(date.fromisoformat(raw), time(0), tzinfo=UTC)
+        else:
+            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise ServiceError(f"Give '{name}' as a date (YYYY-MM-DD) or an ISO 8601 instant.", "invalid", 422) from None
+    problem = history_date_problem(parsed.date(), f"'{name}' date")
+    if problem:
+        raise ServiceError(problem, "invalid", 422, field=name)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

@@ -11,6 +11,7 @@ from marshmallow import Schema, fields
 from ..messages.routes import RATE_LIMITED, send_limit
 from ..services import messages as message_service
 from .common import error_response, require_user
+from .fields import SafeString
 from .schemas import ErrorSchema, UtcDateTime
 
 bp = Blueprint("api_messages", __name__, url_prefix="/api", description="Messages inside bookings")
@@ -32,7 +33,7 @@ class MessageThreadSchema(Schema):
 
 
 class NewMessageSchema(Schema):
-    body = fields.String(
+    body = SafeString(
         required=True,
         metadata={"description": "Plain text, 1–2000 characters, stored exactly as sent."},
     )

@@ -12,15 +12,17 @@ from ..models import StudioSettings
 from ..services import ServiceError
 from ..services.studio import get_studio, update_studio
 from .common import require_user
+from .fields import BoundedInt
 
 bp = Blueprint("api_studio", __name__, url_prefix="/api", description="Studio settings")
 
 
 class StudioSchema(Schema):
     horizon = fields.String(metadata={"enum": ["end_of_month", "end_of_next_month", "days"]})
-    horizon_days = fields.Integer(allow_none=True, metadata={"description": "Days ahead when horizon is \"days\"."})
-    pending_expiry_hours = fields.Integer(metadata={"description": "Hours before an unanswered request expires."})
-    cancellation_window_hours = fields.Integer(
+    horizon_days = BoundedInt(strict=False, allow_none=True, metadata={"description": "Days ahead when horizon is \"days\"."})
+    pending_expiry_hours = BoundedInt(strict=False, metadata={"description": "Hours before an unanswered request expires."})
+    cancellation_window_hours = BoundedInt(
+        strict=False,
         metadata={"description": "Students cannot cancel a confirmed lesson closer than this to its start."}
     )
 

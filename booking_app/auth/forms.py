@@ -15,14 +15,15 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from ..domain.zones import common_timezones
+from ..forms_common import SafeText
 
 
 class SignUpForm(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=120)])
-    email = EmailField("Email", filters=[lambda v: v.strip() if v else v], validators=[DataRequired("Enter your email address."), Email("Enter a valid email address, like name@example.com.")])
+    name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=120), SafeText("name")])
+    email = EmailField("Email", filters=[lambda v: v.strip() if v else v], validators=[DataRequired("Enter your email address."), SafeText("email address"), Email("Enter a valid email address, like name@example.com.")])
     password = PasswordField(
         "Password",
-        validators=[DataRequired("Choose a password."), Length(min=8, message="Choose a password of at least 8 characters.")],
+        validators=[DataRequired("Choose a password."), Length(min=8, message="Choose a password of at least 8 characters."), SafeText("password")],
     )
     timezone = SelectField("Timezone", choices=[], validate_choice=False, render_kw={"data-browser-tz": "1"})
     next = HiddenField()
@@ -34,14 +35,14 @@ class SignUpForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired("Enter your email address.")])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    email = EmailField("Email", validators=[DataRequired("Enter your email address."), SafeText("email address")])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."), SafeText("password")])
     next = HiddenField()
     submit = SubmitField("Sign in")
 
 
 class ProfileForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired("Enter your name."), Length(max=120)])
+    name = StringField("Name", validators=[DataRequired("Enter your name."), Length(max=120), SafeText("name")])
     timezone = SelectField("Timezone", choices=[], validate_choice=False)
     submit = SubmitField("Save profile")
 

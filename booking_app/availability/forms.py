@@ -21,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..domain.zones import common_timezones
+from ..forms_common import RuleDateRange, SafeText
 from ..wording import day
 
 LESSON_LENGTHS = [15, 20, 30, 45, 60, 75, 90, 120]
@@ -63,7 +64,7 @@ class _Return:
 class WindowForm(FlaskForm, _Return):
     """Add a window on a date: recurring from that date on, or one time only."""
 
-    occurs_on = DateField("Date", validators=[InputRequired("Choose the date of the window.")])
+    occurs_on = DateField("Date", validators=[InputRequired("Choose the date of the window."), RuleDateRange()])
     start_time = SelectField("Start", choices=options(quarter_hours()), validators=[DataRequired("Choose a start time."), _valid_time])
     end_time = SelectField("End", choices=options(quarter_hours(15)), validators=[DataRequired("Choose an end time."), _valid_time])
     lesson_minutes = SelectField(
@@ -100,15 +101,15 @@ class EditWeeklyForm(FlaskForm, _Return):
     start_time = SelectField("Start", choices=options(quarter_hours()), validators=[DataRequired("Choose a start time."), _valid_time])
     end_time = SelectField("End", choices=options(quarter_hours(15)), validators=[DataRequired("Choose an end time."), _valid_time])
     lesson_minutes = SelectField("Lesson length", coerce=int, choices=options([(m, f"{m} minutes") for m in LESSON_LENGTHS]))
-    effective_from = DateField("From (optional)", validators=[Optional()])
-    effective_until = DateField("Until (optional)", validators=[Optional()])
+    effective_from = DateField("From (optional)", validators=[Optional(), RuleDateRange("first date")])
+    effective_until = DateField("Until (optional)", validators=[Optional(), RuleDateRange("last date")])
     submit = SubmitField("Save window")
 
 
 class EditOneTimeForm(FlaskForm, _Return):
     """Edit a one-time window."""
 
-    occurs_on = DateField("Date", validators=[InputRequired("Choose the date of the window.")])
+    occurs_on = DateField("Date", validators=[InputRequired("Choose the date of the window."), RuleDateRange()])
     start_time = SelectField("Start", choices=options(quarter_hours()), validators=[DataRequired("Choose a start time."), _valid_time])
     end_time = SelectField("End", choices=options(quarter_hours(15)), validators=[DataRequired("Choose an end time."), _valid_time])
     lesson_minutes = SelectField("Lesson length", coerce=int, choices=options([(m, f"{m} minutes") for m in LESSON_LENGTHS]))
@@ -123,15 +124,15 @@ class DeleteWindowForm(FlaskForm, _Return):
         choices=options([("from", "From this date on"), ("all", "Entirely")]),
         default="all",
     )
-    from_on = DateField("From", validators=[Optional()])
+    from_on = DateField("From", validators=[Optional(), RuleDateRange("first date to delete from")])
     submit = SubmitField("Delete")
 
 
 class BlockForm(FlaskForm, _Return):
     """Block a day, a range of days, or part of each day."""
 
-    start_on = DateField("First day", id="block-start-on", validators=[InputRequired("Choose the first day to block.")])
-    end_on = DateField("Last day (optional)", id="block-end-on", validators=[Optional()])
+    start_on = DateField("First day", id="block-start-on", validators=[InputRequired("Choose the first day to block."), RuleDateRange()])
+    end_on = DateField("Last day (optional)", id="block-end-on", validators=[Optional(), RuleDateRange()])
     start_time = SelectField(
         "From (optional)", id="block-start-time", choices=options([("", "Whole day"), *quarter_hours()]),
         validators=[Optional(), _valid_time],
@@ -141,7 +142,7 @@ class BlockForm(FlaskForm, _Return):
         validators=[Optional(), _valid_time],
     )
     reason = StringField(
-        "Reason (optional)", id="block-reason", validators=[Length(max=200, message="Keep the reason under 200 characters.")]
+        "Reason (optional)", id="block-reason", validators=[Length(max=200, message="Keep the reason under 200 characters."), SafeText("reason")]
     )
     submit = SubmitField("Block time")
 

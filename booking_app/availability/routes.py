@@ -11,7 +11,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from ..domain.bounds import clamp_date, rule_window
 from ..domain.timeutil import utc_to_local
+from ..forms_common import parse_id
 from ..models import Booking, User, WeeklyWindow
 from ..names import first_name
 from ..services import ServiceError
@@ -44,9 +46,8 @@ def _instructor_from(raw: str | None) -> User:
         abort(403)
     if not raw:
         return current_user._get_current_object()  # type: ignore[no-any-return]
-    try:
-        instructor_id = int(raw)
-    except ValueError:
+    instructor_id = parse_id(raw)
+    if instructor_id is None:
         abort(404)
     if not service.can_manage(current_user, instructor_id):
         abort(403)
@@ -62,9 +63,11 @@ def _today(instructor: User) -> date:
 
 def _parse_date(raw: str | None, fallback: date) -> date:
     try:
-        return date.fromisoformat(raw) if raw else fallback
+        on = date.fromisoformat(raw) if raw else fallback
     except ValueError:
         return fallback
+    # The grid is computed around the date: keep it where rules may be (a year back, five ahead).
+    return clamp_date(on, *rule_window(clock_now().date()))
 
 
 # --- the schedule page ------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..forms_common import RuleDateRange, SafeText
+
 
 class RequestForm(FlaskForm):
     instructor = HiddenField(validators=[DataRequired()])
@@ -14,7 +16,7 @@ class RequestForm(FlaskForm):
     reschedule = HiddenField()
     notes = TextAreaField(
         "Note for your instructor (optional)",
-        validators=[Optional(), Length(max=1000, message="Keep the note under 1,000 characters.")],
+        validators=[Optional(), Length(max=1000, message="Keep the note under 1,000 characters."), SafeText("note")],
         render_kw={"rows": 3, "maxlength": 1000},
     )
 
@@ -22,7 +24,7 @@ class RequestForm(FlaskForm):
 class ReasonForm(FlaskForm):
     reason = TextAreaField(
         "Reason (optional)",
-        validators=[Optional(), Length(max=500, message="Keep the reason under 500 characters.")],
+        validators=[Optional(), Length(max=500, message="Keep the reason under 500 characters."), SafeText("reason")],
         render_kw={"rows": 2, "maxlength": 500},
     )
 
@@ -32,5 +34,5 @@ class ActionForm(FlaskForm):
 
 
 class MoveForm(FlaskForm):
-    on = DateField("New date", validators=[DataRequired("Choose the new date.")])
+    on = DateField("New date", validators=[DataRequired("Choose the new date."), RuleDateRange()])
     at = TimeField("New start time", validators=[DataRequired("Choose the new start time.")])

@@ -16,6 +16,7 @@ from ..auth.routes import safe_next
 from ..domain.bookings import Status
 from ..domain.timeutil import is_valid_timezone, local_to_utc, utc_to_local
 from ..extensions import limiter
+from ..forms_common import int_arg, parse_id
 from ..models import Booking, User
 from ..names import first_name
 from ..services import ServiceError, clock
@@ -74,10 +75,10 @@ def book(instructor_id: int | None = None) -> str | Response:
     """Show instructors, a month of days with open slots and the chosen day's slots."""
     viewer = current_user._get_current_object() if current_user.is_authenticated else None
     query = BookQuery(
-        instructor_id=instructor_id or request.args.get("instructor", type=int),
+        instructor_id=instructor_id or int_arg(request.args, "instructor"),
         month=request.args.get("month"), date=request.args.get("date"),
-        in_instructor_tz=request.args.get("tz") == "instructor", length=request.args.get("length", type=int),
-        reschedule_id=request.args.get("reschedule", type=int),
+        in_instructor_tz=request.args.get("tz") == "instructor", length=int_arg(request.args, "length"),
+        reschedule_id=parse_id(request.args.get("reschedule")),
     )
     page = book_page(viewer, query, viewer_timezone(), clock.now())
     if page is None:
@@ -108,13 +109,14 @@ def confirm_request() -> str | Response | tuple[Any, int]:
         instructor=request.args.get("instructor", ""), start=request.args.get("start", ""),
         length=request.args.get("length", ""), reschedule=request.args.get("reschedule", ""),
     )
-    instructor_id = _number(form.instructor.data)
+    instructor = next((p for p in list_instructors() if p.id == parse_id(form.instructor.data)), None)
     starts_at = _parse_start(form.start.data)
-    instructor = next((p for p in list_instructors() if p.id == instructor_id), None)
-    if instructor is None or starts_at is None:
+    reschedule_id, length = parse_id(form.reschedule.data), parse_id(form.length.data)
+    # A garbled hidden value must not turn a move into a new request, or a length into the default one.
+    garbled = (form.reschedule.data and reschedule_id is None) or (form.length.data and length is None)
+    if instructor is None or starts_at is None or garbled:
         flash("That time could not be read. Go back to the calendar and select a time again.", "warning")
         return redirect(url_for("booking.book"))
-    reschedule_id = _number(form.reschedule.data)
     # The zone the slot was shown in (the book page may show the instructor's), else the viewer's.
     shown_tz = request.args.get("tz", "")
     display_tz = shown_tz if shown_tz and is_valid_timezone(shown_tz) else str(current_user.timezone)
@@ -125,7 +127,7 @@ def confirm_request() -> str | Response | tuple[Any, int]:
                                  or "Check the form and try again.", status=200)
         else:
             try:
-                result = service.request_booking(current_user, instructor.id, starts_at, _number(form.length.data),
+                result = service.request_booking(current_user, instructor.id, starts_at, length,
                                                  form.notes.data or "", reschedule_of_id=reschedule_id)
             except ServiceError as exc:
                 error = exc
@@ -136,10 +138,6 @@ def confirm_request() -> str | Response | tuple[Any, int]:
     return _confirm_page(form, instructor, starts_at, display_tz, error)
 
 
-def _number(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
-
-
 def _confirm_page(form: RequestForm, instructor: User, starts_at: datetime, display_tz: str,
                   error: ServiceError | None) -> tuple[str, int]:
     in_instructor_tz = display_tz != current_user.timezone and display_tz == instructor_timezone(instructor)
@@ -147,7 +145,7 @@ def _confirm_page(form: RequestForm, instructor: User, starts_at: datetime, disp
         "booking.book", instructor_id=instructor.id, date=utc_to_local(starts_at, display_tz).date().isoformat(),
         tz="instructor" if in_instructor_tz else None,
     )
-    question = _question(instructor, starts_at, display_tz, moving=bool(_number(form.reschedule.data)))
+    question = _question(instructor, starts_at, display_tz, moving=parse_id(form.reschedule.data) is not None)
     # A taken slot answers 409 Conflict; other refusals re-show the page with 200, as they always have.
     status = error.status if error is not None and error.code == "slot_taken" else 200
     return render_template(
@@ -283,7 +281,7 @@ def calendar_file(booking_id: int) -> Response:
 @login_required
 def mine() -> str:
     """List the viewer's bookings: requests to answer first, then every upcoming lesson, then the rest paged."""
-    shown = my_bookings(current_user, request.args.get("page", 1, type=int), clock.now())
+    shown = my_bookings(current_user, int_arg(request.args, "page") or 1, clock.now())
     return render_page(
         "booking/mine.html", **{f.name: getattr(shown, f.name) for f in fields(shown)}, past_first=shown.past_first,
         reason_form=ReasonForm(), action_form=ActionForm(),

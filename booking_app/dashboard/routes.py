@@ -13,7 +13,9 @@ from werkzeug.wrappers import Response
 
 from .. import wording
 from ..domain.bookings import Role
+from ..domain.bounds import history_date_problem
 from ..domain.timeutil import start_of_day, utc_to_local
+from ..forms_common import int_arg, parse_id
 from ..services import clock, notifications
 from ..services import dashboards as service
 from ..views import render_page, viewer_timezone
@@ -64,8 +66,8 @@ def _render(template: str, **context: Any) -> str:
 @login_required
 def index() -> str:
     """Show the viewer's dashboard: requests and lessons to teach, or appointments as a student."""
-    page = request.args.get("page", type=int)
-    ahead = request.args.get("upcoming", type=int)
+    page = int_arg(request.args, "page")
+    ahead = int_arg(request.args, "upcoming")
     if current_user.teaches:
         tab = request.args.get("tab", "past")
         board = service.instructor_dashboard(current_user, tab=tab, page=page, upcoming_page=ahead)
@@ -87,11 +89,16 @@ def _owner_only() -> None:
         abort(403)
 
 
-def _parse_date(raw: str | None) -> date | None:
+def _parse_date(raw: str | None, errors: list[str]) -> date | None:
     try:
-        return date.fromisoformat(raw or "")
+        on = date.fromisoformat(raw or "")
     except ValueError:
         return None
+    problem = history_date_problem(on, "date")
+    if problem:
+        errors.append(problem.removesuffix("Choose a date in that range.") + "The current month is shown instead.")
+        return None
+    return on
 
 
 def _filters() -> tuple[service.StudioFilters, dict[str, Any]]:
@@ -100,13 +107,16 @@ def _filters() -> tuple[service.StudioFilters, dict[str, Any]]:
     today = utc_to_local(clock.now(), tz).date()
     first = today.replace(day=1)
     default_last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    start_on = _parse_date(request.args.get("from")) or first
-    end_on = _parse_date(request.args.get("to")) or default_last
-    errors = []
+    errors: list[str] = []
+    start_on = _parse_date(request.args.get("from"), errors) or first
+    end_on = _parse_date(request.args.get("to"), errors) or default_last
     if end_on < start_on:
         errors.append("The end date is before the start date, so the dates were swapped. Check the range.")
         start_on, end_on = end_on, start_on
     instructor_id = request.args.get("instructor", type=int)
+    if instructor_id is not None and parse_id(str(instructor_id)) is None:
+        errors.append("No instructor has that number, so every instructor is shown. Choose one from the list.")
+        instructor_id = None
     status = request.args.get("status") or None
     if status not in STATUS_ORDER:
         status = None
@@ -130,7 +140,7 @@ def studio() -> str:
     figures, _ = service.cached_studio_figures(filters.starts_from, filters.starts_before, staff)
     if filters.instructor_id is not None:
         figures = [f for f in figures if f.instructor.id == filters.instructor_id]
-    page = service.studio_bookings(filters, page=request.args.get("page", type=int))
+    page = service.studio_bookings(filters, page=int_arg(request.args, "page"))
     awaiting = service.studio_count(service.StudioFilters(status="pending"))
 
     chosen = {k: v for k, v in shown["args"].items() if v}

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from ..auth.routes import safe_next
 from ..domain.bookings import Status, effective_status
 from ..extensions import limiter
+from ..forms_common import parse_id
 from ..models import Booking
 from ..services import ServiceError
 from ..services import messages as message_service
@@ -121,7 +122,7 @@ def dismiss(booking_id: int) -> Response | tuple[str, int]:
     """Hide the banner for a message; the thread stays unread."""
     booking = _booking_or_404(booking_id)
     raw = request.form.get("message_id", "")
-    message_service.dismiss_banner(booking, current_user, int(raw) if raw.isdigit() else 0)
+    message_service.dismiss_banner(booking, current_user, parse_id(raw) or 0)
     return redirect(safe_next(request.form.get("next")) or url_for("main.home"))
 
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import joinedload
 
 from ..domain import slots as engine
 from ..domain.bookings import Role, Status
-from ..domain.timeutil import is_valid_timezone
+from ..domain.bounds import rule_date_problem, text_problem
+from ..domain.timeutil import is_valid_timezone, utc_to_local
 from ..extensions import db
 from ..models import (
     Block,
@@ -114,6 +115,21 @@ def _check_effective(effective_from: date | None, effective_until: date | None) 
         )
 
 
+def _check_rule_dates(instructor: User, stored: dict[str, date | None] | None = None, **dates: date | None) -> None:
+    """Refuse a rule date outside a year back to five years ahead in the instructor's zone; stored values pass."""
+    today = utc_to_local(clock_now(), instructor_timezone(instructor)).date()
+    for name, value in dates.items():
+        if value is None or (stored is not None and stored.get(name) == value):
+            continue
+        problem = rule_date_problem(value, today, _DATE_LABELS.get(name, name.replace("_", " ")))
+        if problem:
+            raise ServiceError(problem, "invalid_date", 422, name)
+
+
+_DATE_LABELS = {"start_on": "first day", "end_on": "last day", "occurs_on": "date", "from_on": "first date to delete from",
+                "effective_from": "first date", "effective_until": "last date"}
+
+
 # --- after every change ---------------------------------------------------------------------------------
 
 
@@ -162,6 +178,7 @@ def add_weekly_window(
     _check_weekday(weekday)
     _check_window(start_time, end_time, lesson_minutes)
     _check_effective(effective_from, effective_until)
+    _check_rule_dates(instructor, effective_from=effective_from, effective_until=effective_until)
     window = WeeklyWindow(
         instructor_id=instructor.id,
         weekday=weekday,
@@ -182,6 +199,7 @@ def add_one_time_window(
     """Add a window on one date only."""
     instructor = _authorize(actor, instructor_id)
     _check_window(start_time, end_time, lesson_minutes)
+    _check_rule_dates(instructor, occurs_on=occurs_on)
     window = OneTimeWindow(
         instructor_id=instructor.id,
         occurs_on=occurs_on,
@@ -233,6 +251,8 @@ def update_weekly_window(
     _check_weekday(weekday)
     _check_window(start_time, end_time, lesson_minutes)
     _check_effective(effective_from, effective_until)
+    _check_rule_dates(instructor, {"effective_from": window.effective_from, "effective_until": window.effective_until},
+                      effective_from=effective_from, effective_until=effective_until)
     window.weekday, window.start_time, window.end_time = weekday, start_time, end_time
     window.lesson_minutes = lesson_minutes
     window.effective_from, window.effective_until = effective_from, effective_until
@@ -255,6 +275,7 @@ def update_one_time_window(
     end_time = end_time or window.end_time
     lesson_minutes = lesson_minutes or window.lesson_minutes
     _check_window(start_time, end_time, lesson_minutes)
+    _check_rule_dates(instructor, {"occurs_on": window.occurs_on}, occurs_on=occurs_on)
     window.occurs_on = occurs_on or window.occurs_on
     window.start_time, window.end_time, window.lesson_minutes = start_time, end_time, lesson_minutes
     return Change(window, _changed(instructor, may_uncover=True))
@@ -264,6 +285,7 @@ def delete_weekly_window(actor: Any, window_id: int, *, from_on: date | None = N
     """End a recurring window the day before from_on, or delete it entirely when from_on is None."""
     window: WeeklyWindow = _window(WeeklyWindow, window_id)
     instructor = _authorize(actor, window.instructor_id)
+    _check_rule_dates(instructor, from_on=from_on)
     until = None if from_on is None else from_on - timedelta(days=1)
     if until is None or (window.effective_from is not None and until < window.effective_from):
         # Nothing of the window would remain: deleting it is the same and leaves no empty rule behind.
@@ -300,11 +322,15 @@ def add_block(
     """Block a day, a range of days, or the same part of each of those days."""
     instructor = _authorize(actor, instructor_id)
     end_on = end_on or start_on
+    _check_rule_dates(instructor, start_on=start_on, end_on=end_on)
     try:
         engine.validate_block(start_on, end_on, start_time, end_time)
     except engine.InvalidWindow as exc:
         raise ServiceError(str(exc), "invalid_block", 422) from None
     reason = (reason or "").strip()
+    problem = text_problem(reason, "reason")
+    if problem:
+        raise ServiceError(problem, "invalid_block", 422, "reason")
     if len(reason) > 200:
         raise ServiceError("Keep the reason under 200 characters.", "invalid_block", 422, "reason")
     if (end_on - start_on).days > 366:
