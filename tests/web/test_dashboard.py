@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from booking_app import wording
 from booking_app.extensions import db
 from booking_app.models import Booking
 from booking_app.services import dashboards
@@ -222,7 +223,7 @@ def test_a_student_sees_only_their_own_appointments(client, auth, maria, sam, an
     (26 * 3600, "1 d 2 h"), (48 * 3600, "2 d"),
 ])
 def test_durations_read_briefly(seconds, words):
-    assert dashboards.duration_words(seconds) == words
+    assert wording.duration_words(seconds) == words
 
 
 def test_time_left_reads_from_the_frozen_clock(app):
