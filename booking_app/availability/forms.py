@@ -38,8 +38,8 @@ def options(pairs: Sequence[tuple[Any, str]]) -> list[SelectChoice]:
 
 
 def parse_time(value: str | None) -> time | None:
-    """Return a time from HH:MM, or None when empty."""
-    if not value:
+    """Return a time from HH:MM, or None when empty or blank (as Optional() reads a blank field)."""
+    if not value or not value.strip():
         return None
     hours, minutes = value.split(":")[:2]
     return time(int(hours), int(minutes))
