@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 # The clock format is an argument everywhere so that a studio setting can choose it.
@@ -173,7 +173,9 @@ def moment(instant: datetime | None, tz: str, style: str = "day_year_time") -> s
 
 def iso_utc(instant: datetime) -> str:
     """Write an aware instant for machines: "2027-02-05T14:00:00Z"."""
-    return local(instant, "UTC").strftime(ISO_UTC)
+    # Formatted by hand: a month of slots writes thousands of these, and strftime is several times slower.
+    u = instant.astimezone(UTC)
+    return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}Z"
 
 
 # --- services --------------------------------------------------------------------------------------
