@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -95,25 +96,43 @@ def _empty_tables() -> None:
         conn.execute(sa.insert(StudioSettings.__table__).values(id=1))
 
 
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fresh_globals(sender: Flask, **_: Any) -> None:
+    """Clear `g` as each request starts (connect to `request_started`).
+
+    Tests reuse one app context for many requests, so `g` (Flask-Login's cached user among it) would leak from one
+    request into the next; in production every request starts with a fresh `g`.
+    """
+    g.__dict__.clear()
+
+
+def release_app(app: Flask) -> None:
+    """Stop the app's live subscription and empty the test database and Redis (inside its app context)."""
+    hub = app.extensions.get("live_hub")
+    if hub is not None:
+        hub.close()
+    db.session.remove()
+    _empty_tables()
+    app.extensions["redis"].flushdb()
+    db.engine.dispose()
+
+
 @pytest.fixture
 def app(test_env: dict[str, str], request: pytest.FixtureRequest) -> Iterator[Flask]:
     """Return an app on the test database and Redis; both are emptied after the test."""
     marker = request.node.get_closest_marker("app_config")
     overrides = dict(marker.kwargs) if marker else {}
     app = _make_app(test_env, **overrides)
-
-    def fresh_globals(sender: Flask, **_: Any) -> None:
-        # Requests reuse the fixture's app context, so `g` (Flask-Login's cached user among it) would leak
-        # from one request into the next; in production every request starts with a fresh `g`.
-        g.__dict__.clear()
-
     request_started.connect(fresh_globals, app)
     with app.app_context():
         yield app
-        db.session.remove()
-        _empty_tables()
-        app.extensions["redis"].flushdb()
-        db.engine.dispose()
+        release_app(app)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
-from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -139,8 +138,9 @@ def set_active(user_id: int) -> Response:
     if change.lessons_ahead:
         flash(wording.lessons_to_rehome(user.name, len(change.lessons_ahead)), "warning")
         first, last = change.lessons_ahead[0].starts_at, change.lessons_ahead[-1].starts_at
-        span = {"from": first.date().isoformat(), "to": last.date().isoformat()}
-        return redirect(url_for("dashboard.studio", instructor=user.id, status="confirmed") + "&" + urlencode(span))
+        shown: dict[str, Any] = {"instructor": user.id, "status": "confirmed", "from": first.date().isoformat(),
+                                 "to": last.date().isoformat()}
+        return redirect(url_for("dashboard.studio", **shown))
     return redirect(url_for("admin.users"))
 
 

@@ -78,6 +78,11 @@ def open_session_count(user: User) -> int:
 # --- API tokens ------------------------------------------------------------------------------------
 
 
+def _token_works(now: datetime) -> sa.ColumnElement[bool]:
+    """Tokens neither revoked nor expired at `now`."""
+    return sa.and_(ApiToken.revoked_at.is_(None), sa.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))
+
+
 def issue_token(user: User, name: str = "", *, expires_in_days: int | None = None) -> str:
     """Create an API token (optionally expiring); only its hash is stored, the token is returned once."""
     if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
@@ -96,10 +101,7 @@ def user_for_token(token: str, now: datetime | None = None) -> User | None:
     """Return the active user a valid bearer token belongs to, noting its use at most once a minute."""
     now = now or clock.now()
     row = db.session.scalar(
-        sa.select(ApiToken).where(
-            ApiToken.token_hash == hash_secret(token), ApiToken.revoked_at.is_(None),
-            sa.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
-        )
+        sa.select(ApiToken).where(ApiToken.token_hash == hash_secret(token), _token_works(now))
     )
     if row is None or not row.user.active:
         return None
@@ -119,10 +121,7 @@ def tokens_of(user: User) -> list[ApiToken]:
     """Return the user's tokens that still work, newest first."""
     now = clock.now()
     return list(db.session.scalars(
-        sa.select(ApiToken).where(
-            ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None),
-            sa.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
-        ).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        sa.select(ApiToken).where(ApiToken.user_id == user.id, _token_works(now)).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
     ))
 
 

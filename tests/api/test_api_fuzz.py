@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from flask import Flask, g, request_started
+from flask import Flask, request_started
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -21,29 +21,21 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from booking_app.extensions import db
 from tests.booking_helpers import NOW
-from tests.conftest import _empty_tables, _make_app
+from tests.conftest import _empty_tables, _make_app, fresh_globals, release_app
 from tests.matrix_world import build_world
 
 EXAMPLES_PER_OPERATION = 8  # per role and strategy: about a minute per role on a busy 2-core machine
 
 
-def _fresh_globals(sender: Flask, **_: Any) -> None:
-    g.__dict__.clear()
 
 
 @pytest.fixture(scope="module")
 def fuzz_app(test_env: dict[str, str]) -> Iterator[Flask]:
     app = _make_app(test_env, FROZEN_NOW=NOW, RATELIMIT_ENABLED=False)
-    request_started.connect(_fresh_globals, app)
+    request_started.connect(fresh_globals, app)
     with app.app_context():
         yield app
-        hub = app.extensions.get("live_hub")
-        if hub is not None:
-            hub.close()
-        db.session.remove()
-        _empty_tables()
-        app.extensions["redis"].flushdb()
-        db.engine.dispose()
+        release_app(app)
 
 
 def _fuzz_operation(operation: Any, headers: dict[str, str], path_ids: dict[str, int], found: list[str]) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.conftest import free_port
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 ARTIFACTS = ROOT / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -22,16 +23,12 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
 def live_server(test_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Run the app with gunicorn (gevent) on the test database and Redis; return its base URL."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("live") / "gunicorn.log"
     env = dict(os.environ)
     env.update(DATABASE_URL=test_env["database_url"], REDIS_URL=test_env["redis_url"],

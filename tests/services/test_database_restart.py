@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -18,6 +17,7 @@ import sqlalchemy as sa
 from booking_app import create_app
 from booking_app.database import lost_connection
 from booking_app.extensions import db
+from tests.conftest import free_port
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -28,10 +28,6 @@ def _as_postgres(*command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*prefix, *command], capture_output=True, text=True, timeout=120, check=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +36,7 @@ def cluster() -> Iterator[tuple[Path, int]]:
     assert (PG_BIN / "initdb").exists(), f"PostgreSQL's server binaries are needed in {PG_BIN}"
     root = Path(tempfile.mkdtemp(prefix="booking-pg-"))
     shutil.chown(root, "postgres") if os.geteuid() == 0 else None
-    data, port = root / "data", _free_port()
+    data, port = root / "data", free_port()
     _as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
     _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l", str(root / "log"), "start")

@@ -17,7 +17,8 @@ from aiosmtpd.controller import Controller
 from booking_app.extensions import db
 from booking_app.models import Effect
 from booking_app.services import effects
-from tests.services.test_mail import NOW, Inbox, _free_port, _queue, lesson  # noqa: F401 (the lesson fixture)
+from tests.conftest import free_port
+from tests.services.test_mail import NOW, Inbox, _queue, lesson  # noqa: F401 (the lesson fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 CALLS: list[dict] = []
@@ -64,7 +65,7 @@ class SlowInbox(Inbox):
 
 def test_a_worker_killed_while_the_server_takes_the_mail_does_not_send_it_twice(app, lesson, test_env):  # noqa: F811
     handler = SlowInbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,10 +66,6 @@ def _wait_until(check, timeout: float = 20.0) -> bool:  # type: ignore[no-untype
     return False
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_one_off_commands_on_the_default_settings_start_no_redis(tmp_path: Path) -> None:
@@ -106,7 +103,7 @@ def test_a_script_that_creates_the_app_takes_its_redis_with_it(tmp_path: Path, h
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_flask_up_restarts_its_worker_and_leaves_nothing_behind(tmp_path: Path, stop_signal: signal.Signals) -> None:
     instance = tmp_path / "instance"
-    port = _free_port()
+    port = free_port()
     up = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "up", "--no-seed", "--port", str(port)],
                           cwd=ROOT, env=_env(instance), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email
-import socket
 from datetime import timedelta
 from email.message import Message as EmailMessage
 from email.policy import default as default_policy
@@ -16,7 +15,7 @@ from booking_app.extensions import db
 from booking_app.models import Booking, BookingChange, Effect, Message, MessageRead
 from booking_app.services import effects, mail
 from booking_app.services.maintenance import sweep
-from tests.conftest import count, utc
+from tests.conftest import count, free_port, utc
 
 
 class Inbox:
@@ -30,16 +29,12 @@ class Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def inbox(app):
     handler = Inbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_TLS="none", SMTP_FROM="Studio <studio@example.test>")

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import requests
 
 from booking_app.extensions import db
 from booking_app.realtime import _hub, publish, pubsub_prefix, send_now, user_channel
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -201,10 +201,6 @@ def test_a_visitor_hears_public_calendars_but_no_user_channel(app, client, users
 
 # --- two real web processes ----------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _start_gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -252,7 +248,7 @@ def two_web_processes(app, test_env, tmp_path) -> Iterator[tuple[str, str]]:
     bases = []
     try:
         for name in ("a", "b"):
-            port = _free_port()
+            port = free_port()
             log = tmp_path / f"gunicorn-{name}.log"
             procs.append(_start_gunicorn(env, port, log))
             bases.append(f"http://127.0.0.1:{port}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -16,20 +15,15 @@ from flask import Flask
 
 from booking_app import create_app
 from booking_app.realtime import _hub, send_now, user_channel
+from tests.conftest import free_port
 from tests.services.test_realtime import Stream
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class PrivateRedis:
     """A real redis-server on its own port that a test can stop and start again."""
 
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.folder = Path(tempfile.mkdtemp(prefix="booking-redis-"))
         self.process: subprocess.Popen[bytes] | None = None
         self.url = f"redis://127.0.0.1:{self.port}/0"

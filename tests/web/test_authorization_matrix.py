@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, g, request_started
+from flask import Flask, request_started
 from flask.testing import FlaskClient
 
 from booking_app.extensions import db
 from booking_app.models import User
 from tests.booking_helpers import NOW
-from tests.conftest import Users, _empty_tables, _make_app, sign_in_cookie
+from tests.conftest import Users, _make_app, fresh_globals, release_app, sign_in_cookie
 from tests.matrix_world import build_world
 
 ACTORS = ("anonymous", "student_a", "student_b", "instructor_a", "instructor_b", "owner")
@@ -253,15 +253,12 @@ def _csrf_token(client: FlaskClient, page: str) -> str:
     return html.split('name="csrf-token" content="')[1].split('"')[0]
 
 
-def _fresh_globals(sender: Flask, **_: Any) -> None:
-    # Requests reuse the module's app context: give each one a fresh `g`, as production does.
-    g.__dict__.clear()
 
 
 @pytest.fixture(scope="module")
 def world(test_env: dict[str, str]) -> Iterator[World]:
     app = _make_app(test_env, FROZEN_NOW=NOW, WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=False)
-    request_started.connect(_fresh_globals, app)
+    request_started.connect(fresh_globals, app)
     with app.app_context():
         built = build_world()
         clients, cookies, csrf = {}, {}, {}
@@ -275,13 +272,7 @@ def world(test_env: dict[str, str]) -> Iterator[World]:
             clients[actor] = client
         db.session.remove()
         yield World(app, built["names"], clients, cookies, csrf, built["tokens"], _read_rows())
-        hub = app.extensions.get("live_hub")
-        if hub is not None:
-            hub.close()
-        db.session.remove()
-        _empty_tables()
-        app.extensions["redis"].flushdb()
-        db.engine.dispose()
+        release_app(app)
 
 
 # --- the checks --------------------------------------------------------------------------------------

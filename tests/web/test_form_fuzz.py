@@ -22,7 +22,7 @@ from urllib.parse import quote_from_bytes, urljoin, urlsplit
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, g, request_started
+from flask import Flask, request_started
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from booking_app.extensions import db
 from booking_app.models import User
 from tests.booking_helpers import NOW, at
-from tests.conftest import _empty_tables, _make_app, sign_in_cookie
+from tests.conftest import _make_app, fresh_globals, release_app, sign_in_cookie
 from tests.matrix_world import build_world
 
 EXAMPLES_PER_FORM = 18  # about a minute per database on a busy 2-core machine
@@ -223,14 +223,12 @@ def _restore(rows: dict[str, list[dict[str, Any]]]) -> None:
                 conn.execute(table.insert(), rows[table.name])
 
 
-def _fresh_globals(sender: Flask, **_: Any) -> None:
-    g.__dict__.clear()  # requests reuse the module's app context: give each one a fresh `g`, as production does
 
 
 @pytest.fixture(scope="module")
 def world(test_env: dict[str, str]) -> Iterator[World]:
     app = _make_app(test_env, FROZEN_NOW=NOW, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False)
-    request_started.connect(_fresh_globals, app)
+    request_started.connect(fresh_globals, app)
     with app.app_context():
         built = build_world()
         clients, cookies = {}, {}
@@ -243,13 +241,7 @@ def world(test_env: dict[str, str]) -> Iterator[World]:
             clients[actor] = client
         db.session.remove()
         yield World(app, built["names"], clients, cookies, _read_rows())
-        hub = app.extensions.get("live_hub")
-        if hub is not None:
-            hub.close()
-        db.session.remove()
-        _empty_tables()
-        app.extensions["redis"].flushdb()
-        db.engine.dispose()
+        release_app(app)
 
 
 def _as(world: World, actor: str) -> FlaskClient:
