@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .domain.bookings import ACTIVE_STATUSES, Role, Status
+from .domain.links import LinkPurpose
 from .extensions import db
 
 
@@ -334,6 +335,33 @@ class UserSession(db.Model):  # type: ignore[name-defined,misc]
     user_agent: Mapped[str] = mapped_column(sa.String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AccessLink(db.Model):  # type: ignore[name-defined,misc]
+    """A link sent to a person (password reset, address change, invitation, personal booking page).
+
+    Only the secret's hash is stored; a link is good until it expires, is used (when single-use) or is revoked.
+    """
+
+    __tablename__ = "access_links"
+    __table_args__ = (sa.Index("ix_access_links_purpose_email", "purpose", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[LinkPurpose] = mapped_column(vocabulary(LinkPurpose, "link_purpose_valid"))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # Whom the link is for: an account, or an address that has none yet (an invitation).
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id], lazy="select")
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id], lazy="select")
 
 
 class Effect(db.Model):  # type: ignore[name-defined,misc]
