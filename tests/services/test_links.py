@@ -8,8 +8,7 @@ import pytest
 
 from booking_app.domain.links import LinkPurpose, LinkState
 from booking_app.extensions import db
-from booking_app.services import ServiceError
-from booking_app.services import links
+from booking_app.services import ServiceError, links
 from tests.conftest import utc
 
 NOW = utc(2027, 2, 1, 12, 0)
