@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import email
 import os
 import shutil
 import socket
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from email.message import Message as EmailMessage
+from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 
@@ -223,3 +227,26 @@ def count(model: type, *where: Any) -> int:
 def utc(*args: int) -> datetime:
     """Build an aware UTC datetime."""
     return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+class Inbox:
+    """An SMTP handler keeping what arrives."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
+        return "250 OK"
+
+
+@pytest.fixture
+def inbox(app: Flask) -> Iterator[Inbox]:
+    """A real SMTP server (aiosmtpd) the app sends to; its messages are what arrived."""
+    handler = Inbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_TLS="none", SMTP_FROM="Studio <studio@example.test>")
+    yield handler
+    controller.stop()

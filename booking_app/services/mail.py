@@ -44,6 +44,9 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "reminder_24h": ("reminders", "Tomorrow: your lesson with {other} at {when}"),
     "reminder_1h": ("reminders", "In one hour: your lesson with {other} at {when}"),
 }
+# Mail about a person's account rather than a booking (always sent: no preference turns these off).
+# template -> subject pattern, filled from the mail's context.
+ACCOUNT_TEMPLATES: dict[str, str] = {}
 MESSAGE_MAIL_DELAY = timedelta(minutes=2)
 MESSAGE_MAIL_SPACING = timedelta(minutes=10)
 
@@ -221,6 +224,45 @@ def send_mail_effect(payload: dict[str, Any]) -> None:
     effect_id = effects.running_effect()
     if effect_id is not None:
         # The same id on every attempt, so a receiving system can tell a repeat from a new mail.
+        del mail["Message-ID"]
+        mail["Message-ID"] = f"<effect-{effect_id}.{payload['template']}@{_mail_domain()}>"
+    if not deliver(mail, effects.begin_irreversible):
+        log.warning("mail of effect %s not sent again: an earlier attempt already handed it over", effect_id)
+
+
+def queue_account_mail(email: str, name: str, template: str, context: dict[str, str]) -> None:
+    """Queue one account mail (a reset link, an invitation…) as an effect of the current transaction.
+
+    The context is rendered when the mail is sent; it holds plain strings (a link with its secret, a name),
+    because the secret is not kept anywhere else.
+    """
+    if template not in ACCOUNT_TEMPLATES:
+        raise ValueError(f"unknown account mail template {template!r}")
+    effects.schedule("account_mail", {"email": email, "name": name, "template": template, "context": dict(context)})
+
+
+def compose_account_mail(email: str, name: str, template: str, context: dict[str, str]) -> EmailMessage:
+    """Build an account mail: plain text and HTML, the studio's name, an optional button (`action_url`)."""
+    values: dict[str, Any] = {"name": name, "studio": current_app.config.get("STUDIO_NAME_OVERRIDE") or _studio_name(),
+                              **context}
+    mail = EmailMessage()
+    mail["Subject"] = ACCOUNT_TEMPLATES[template].format(**values)
+    mail["From"] = current_app.config["SMTP_FROM"]
+    mail["To"] = formataddr((name, email))
+    mail["Message-ID"] = make_msgid(domain="booking.local")
+    text = render_template(f"mail/{template}.txt", **values)
+    mail.set_content(text)
+    mail.add_alternative(render_template("mail/base.html", text_body=str(text), studio=values["studio"],
+                                         url=values.get("action_url"), button=values.get("action_label"),
+                                         account_mail=True), subtype="html")
+    return mail
+
+
+def send_account_mail_effect(payload: dict[str, Any]) -> None:
+    """Effect handler: compose a queued account mail and deliver it once."""
+    mail = compose_account_mail(payload["email"], payload["name"], payload["template"], payload["context"])
+    effect_id = effects.running_effect()
+    if effect_id is not None:
         del mail["Message-ID"]
         mail["Message-ID"] = f"<effect-{effect_id}.{payload['template']}@{_mail_domain()}>"
     if not deliver(mail, effects.begin_irreversible):

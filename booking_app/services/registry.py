@@ -8,6 +8,7 @@ from . import availability, bookings, effects, mail, maintenance
 def register_all() -> None:
     """Register every effect handler and sweep step (idempotent: registering twice changes nothing)."""
     effects.register("mail", mail.send_mail_effect)
+    effects.register("account_mail", mail.send_account_mail_effect)
     effects.register("booking.expire", bookings.expire_effect)
     effects.register(availability.AUTO_DECLINE, availability.run_auto_decline)
     # Expire first so completion and reminders see the persisted statuses.

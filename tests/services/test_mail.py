@@ -4,43 +4,16 @@ from __future__ import annotations
 
 import email
 from datetime import timedelta
-from email.message import Message as EmailMessage
 from email.policy import default as default_policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from icalendar import Calendar
 
 from booking_app.extensions import db
 from booking_app.models import Booking, BookingChange, Effect, Message, MessageRead
 from booking_app.services import effects, mail
 from booking_app.services.maintenance import sweep
-from tests.conftest import count, free_port, utc
-
-
-class Inbox:
-    """An SMTP handler keeping what arrives."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
-        return "250 OK"
-
-
-
-
-@pytest.fixture
-def inbox(app):
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_TLS="none", SMTP_FROM="Studio <studio@example.test>")
-    yield handler
-    controller.stop()
-
+from tests.conftest import count, utc
 
 NOW = utc(2027, 3, 10, 12, 0)
 
