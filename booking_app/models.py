@@ -87,6 +87,10 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     instructor_settings: Mapped[InstructorSettings | None] = relationship(
         back_populates="user", uselist=False, lazy="select"
     )
+    # The version of everything this person's open slots depend on (kept by database triggers).
+    schedule_stamp: Mapped[ScheduleVersion | None] = relationship(
+        primaryjoin="foreign(ScheduleVersion.instructor_id) == User.id", uselist=False, viewonly=True, lazy="select"
+    )
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -128,6 +132,21 @@ class InstructorSettings(db.Model):  # type: ignore[name-defined,misc]
     bio: Mapped[str] = mapped_column(sa.String(500), default="")
 
     user: Mapped[User] = relationship(back_populates="instructor_settings")
+
+
+class ScheduleVersion(db.Model):  # type: ignore[name-defined,misc]
+    """A counter per instructor that the database bumps in the same transaction as any change to their slots.
+
+    Triggers on weekly_windows, one_time_windows, blocks, instructor_settings, bookings and users (timezone, role,
+    active) bump it, so a cache keyed by (token, version) can never be read after its change committed. The token
+    is random per row: a row created again (an emptied table) never repeats an old key.
+    """
+
+    __tablename__ = "schedule_versions"
+
+    instructor_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(sa.BigInteger)
+    token: Mapped[str] = mapped_column(sa.String(16))
 
 
 class StudioSettings(db.Model):  # type: ignore[name-defined,misc]

@@ -52,8 +52,23 @@ def pubsub_prefix(client: redis.Redis) -> str:
 
 def publish(channels: Iterable[str], type_: str, data: dict[str, Any] | None = None) -> None:
     """Queue an event for the channels; it is sent only if the current transaction commits."""
+    channels = tuple(dict.fromkeys(channels))
     pending = db.session.info.setdefault("pending_events", [])
-    pending.append((tuple(dict.fromkeys(channels)), type_, data or {}))
+    pending.append((channels, type_, data or {}))
+    touch_headers(int(c[5:]) for c in channels if c.startswith("user:"))
+
+
+HEADER_GENERATION_PREFIX = "hdrgen:"
+
+
+def header_generation_key(user_id: int) -> str:
+    """Return the Redis key of a person's header generation (services/header.py caches under it)."""
+    return f"{HEADER_GENERATION_PREFIX}{user_id}"
+
+
+def touch_headers(user_ids: Iterable[int]) -> None:
+    """Say that what these people's headers show changes with the current transaction (moved on after commit)."""
+    db.session.info.setdefault("stale_headers", set()).update(user_ids)
 
 
 # Event ids are the Redis server's clock in microseconds, kept strictly increasing: they go on growing
@@ -97,17 +112,28 @@ def send_now(client: redis.Redis, channels: Iterable[str], type_: str, data: dic
 
 @sa_event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    stale = session.info.pop("stale_headers", None)
     pending = session.info.pop("pending_events", None)
-    if not pending:
+    if not pending and not stale:
         return
     client = current_app.extensions["redis"]
-    for channels, type_, data in pending:
+    if stale:
+        # Before the events: a page reloaded on an event must not find the old header cached.
+        try:
+            pipe = client.pipeline(transaction=False)
+            for user_id in sorted(stale):
+                pipe.incr(header_generation_key(user_id))
+            pipe.execute()
+        except redis.RedisError as exc:
+            log.warning("header generations not moved on: %s", exc)
+    for channels, type_, data in pending or ():
         send_now(client, channels, type_, data)
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")
 def _after_rollback(session: Session, _previous: Any) -> None:
     session.info.pop("pending_events", None)
+    session.info.pop("stale_headers", None)
 
 
 # --- one subscription per process, fanned out in memory ------------------------------------------

@@ -7,7 +7,7 @@ import io
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -18,6 +18,7 @@ from ..domain.timeutil import start_of_day, utc_to_local
 from ..forms_common import int_arg, parse_id
 from ..services import clock, notifications
 from ..services import dashboards as service
+from ..services.header import header_state
 from ..views import render_page, viewer_timezone
 from ..wording import STATUS_ORDER, iso_utc
 
@@ -36,9 +37,7 @@ def notification_bell() -> dict[str, Any]:
     def unread_notifications() -> int:
         if not current_user.is_authenticated:
             return 0
-        if "unread_notifications" not in g:
-            g.unread_notifications = notifications.unread_count(current_user)
-        return int(g.unread_notifications)
+        return header_state(current_user).notifications
 
     return {"unread_notifications": unread_notifications}
 

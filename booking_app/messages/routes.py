@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
@@ -17,6 +17,7 @@ from ..models import Booking
 from ..services import ServiceError
 from ..services import messages as message_service
 from ..services.clock import now
+from ..services.header import header_state
 from ..views import live_region, render_page
 
 bp = Blueprint("messages", __name__)
@@ -151,25 +152,19 @@ def too_many(exc: TooManyRequests) -> Any:
 def _current_banner() -> message_service.BannerMessage | None:
     if not current_user.is_authenticated:
         return None
-    if "message_banner" not in g:
-        g.message_banner = message_service.newest_unread(current_user)
-    return g.message_banner  # type: ignore[no-any-return]
+    return header_state(current_user).banner
 
 
 def _unread_booking_ids() -> frozenset[int]:
     if not current_user.is_authenticated:
         return frozenset()
-    if "unread_booking_ids" not in g:
-        g.unread_booking_ids = frozenset(message_service.unread_counts(current_user))
-    return g.unread_booking_ids  # type: ignore[no-any-return]
+    return frozenset(header_state(current_user).unread)
 
 
 def _unread_counts() -> dict[int, int]:
     if not current_user.is_authenticated:
         return {}
-    if "unread_counts" not in g:
-        g.unread_counts = message_service.unread_counts(current_user)
-    return g.unread_counts  # type: ignore[no-any-return]
+    return header_state(current_user).unread
 
 
 def _message_thread(booking: Booking) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from . import ServiceError, effects
 from .booking_filters import open_request
 from .bookings import decline_uncovered
 from .clock import now as clock_now
-from .slots import load_schedule
+from .slots import SCHEDULE_LOADS, load_schedule
 
 AUTO_DECLINE = "auto_decline"
 MAX_BUFFER_MINUTES = 240
@@ -47,7 +47,7 @@ class Change:
 
 def get_instructor(instructor_id: int) -> User:
     """Return the active instructor (or teaching owner) with this id, or raise a 404 ServiceError."""
-    user = db.session.get(User, instructor_id)
+    user = db.session.get(User, instructor_id, options=SCHEDULE_LOADS)
     if user is None or not user.teaches or not user.active:
         raise ServiceError("We could not find that instructor. Check the link or pick one from the list.", "not_found", 404)
     return user
@@ -58,6 +58,7 @@ def list_instructors() -> list[User]:
     return list(
         db.session.scalars(
             sa.select(User)
+            .options(*SCHEDULE_LOADS)
             .where(User.role.in_([Role.INSTRUCTOR.value, Role.OWNER.value]), User.active.is_(True))
             .order_by(User.name, User.id)
         )

@@ -20,7 +20,7 @@ from ..models import Booking, BookingChange, User
 from . import clock
 from .booking_filters import active_ahead, open_request, status_filter, status_in
 from .bookings import actor_for, facts
-from .messages import unread_counts
+from .header import header_state
 from .studio import get_studio
 
 PAGE_SIZE = 25
@@ -174,7 +174,7 @@ def instructor_dashboard(
     counts = {name: 0 for name in ("awaiting", "upcoming", "past", "closed")}
     for name, n in db.session.execute(sa.select(bucket, sa.func.count()).where(mine).group_by(bucket)):
         counts[str(name)] = int(n)
-    unread = unread_counts(user)
+    unread = header_state(user).unread
     awaiting = _rows(
         sa.select(Booking).where(mine, open_request(now))
         .order_by(Booking.created_at, Booking.id).limit(AWAITING_LIMIT),
@@ -213,7 +213,7 @@ def student_dashboard(
     counts = {"upcoming": 0, "history": 0}
     for name, n in db.session.execute(sa.select(bucket, sa.func.count()).where(mine).group_by(bucket)):
         counts[str(name)] = int(n)
-    unread = unread_counts(user)
+    unread = header_state(user).unread
     upcoming = _rows(
         sa.select(Booking).where(mine, active).order_by(Booking.starts_at, Booking.id)
         .limit(UPCOMING_SIZE).offset((ahead - 1) * UPCOMING_SIZE),

@@ -142,6 +142,7 @@ def dismiss_banner(booking: Booking, user: User, message_id: int) -> None:
     target = min(max(int(message_id), 0), newest)
     if target:
         _upsert_read(user.id, booking.id, dismissed_message_id=target)
+        realtime.touch_headers([user.id])
     db.session.commit()
 
 

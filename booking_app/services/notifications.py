@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Notification, User
-from ..realtime import publish, user_channel
+from ..realtime import publish, touch_headers, user_channel
 from . import clock
 
 # Notification kinds that also send an email (template names in services/mail.py).
@@ -71,6 +71,7 @@ def mark_all_read(user: User) -> int:
             .values(read_at=clock.now())
         ),
     )
+    touch_headers([user.id])
     db.session.commit()
     return int(result.rowcount or 0)
 
@@ -82,5 +83,6 @@ def mark_read(user: User, notification_id: int) -> Notification | None:
         return None
     if note.read_at is None:
         note.read_at = clock.now()
+        touch_headers([user.id])
     db.session.commit()
     return note

@@ -9,8 +9,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import ApiToken, User, UserSession
+from ..models import ApiToken, StudioSettings, User, UserSession
 from . import ServiceError, clock
+from .slots import SCHEDULE_LOADS
+from .studio import remember_studio
 
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)  # last_used_at is written at most this often per token
 MAX_TOKEN_DAYS = 3650
@@ -34,15 +36,25 @@ def start_session(user: User, user_agent: str = "") -> str:
 
 
 def user_for_session(user_id: int, secret: str | None) -> User | None:
-    """Return the active user whose session this is, or None when it ended (one query)."""
+    """Return the active user whose session this is, or None when it ended (one query).
+
+    The same query brings the studio settings every page shows, and what the user's own slots need.
+    """
     if not secret:
         return None
-    return db.session.scalar(
-        sa.select(User)
+    row = db.session.execute(
+        sa.select(User, StudioSettings)
+        .options(*SCHEDULE_LOADS)
         .join(UserSession, UserSession.user_id == User.id)
+        .outerjoin(StudioSettings, StudioSettings.id == 1)
         .where(User.id == user_id, User.active.is_(True), UserSession.key_hash == hash_secret(secret),
                UserSession.ended_at.is_(None))
-    )
+    ).first()
+    if row is None:
+        return None
+    if row[1] is not None:
+        remember_studio(row[1])
+    return row[0]  # type: ignore[no-any-return]
 
 
 def end_session(secret: str | None) -> None:

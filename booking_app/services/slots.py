@@ -1,12 +1,29 @@
-"""Read an instructor's rules from the database and compute their open slots with the domain engine."""
+"""Read an instructor's rules from the database and compute their open slots with the domain engine.
+
+What the slots depend on (windows, blocks, settings, the bookings that hold time) is cached per instructor, in
+this process and in Redis for the others, under the instructor's schedule version: a counter the database bumps
+in the same transaction as any change to them (models.ScheduleVersion). Every read checks the version it loaded
+with the page's own query, so a change is seen by every process the moment it commits. The cache keeps each
+booking with its expiry and the rules unclipped: `now` (expiry, notice, horizon, the rule window) is applied
+when reading, so changes driven by the clock alone are never missed.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
+import redis
 import sqlalchemy as sa
+from flask import current_app, has_app_context
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session, joinedload
 
 from ..domain import slots as engine
+from ..domain.bookings import Status
 from ..domain.bounds import clip_span, rule_window
 from ..domain.timeutil import local_date_range_to_utc, utc_to_local
 from ..extensions import db
@@ -15,8 +32,188 @@ from .booking_filters import holds_slot
 from .clock import now as clock_now
 from .studio import get_studio
 
+log = logging.getLogger(__name__)
+
 # Rules are clipped to the rule window and this much more, so edges computed a day or two out stay right.
 RULE_PAD = timedelta(days=7)
+# A cached entry keeps the bookings that end after this long before it was filled: any read a day or more after
+# that instant has every booking it can need (a buffer is at most 4 hours); an earlier clock reads the database.
+BUSY_KEPT = timedelta(days=2)
+BUSY_NEEDED = timedelta(days=1)
+CACHE_PREFIX = "sched:"
+CACHE_SECONDS = 24 * 3600
+LOCAL_ENTRIES = 512  # entries kept in this process (keys never go stale; this only bounds memory)
+_local: dict[str, Entry] = {}
+# An instructor loaded with what their slots need (settings, schedule version) in the same query.
+SCHEDULE_LOADS = (joinedload(User.instructor_settings), joinedload(User.schedule_stamp))
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """An instructor's rules and held times, as stored: nothing here depends on the clock."""
+
+    tz: str
+    buffer_minutes: int
+    min_notice_minutes: int
+    weekly: tuple[tuple[int, time, time, int, date | None, date | None], ...]
+    one_time: tuple[tuple[date, time, time, int], ...]
+    blocks: tuple[tuple[date, date, time | None, time | None], ...]
+    busy: tuple[tuple[datetime, datetime, datetime | None], ...]  # (starts, ends, expires if pending)
+    since: datetime  # bookings ending before this are left out
+
+
+# --- the schedule version and the cache ------------------------------------------------------------
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: Any) -> None:
+    session.info["wrote"] = True
+
+
+@sa_event.listens_for(Session, "do_orm_execute")
+def _executed(state: Any) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
+@sa_event.listens_for(Session, "after_commit")
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _ended(session: Session, *_args: Any) -> None:
+    session.info.pop("wrote", None)
+
+
+def _key(instructor: User) -> str | None:
+    """Return the cache key of the instructor's schedule now, or None when it must be read from the database.
+
+    A transaction that wrote reads the database: its own changes bumped the version only inside it.
+    """
+    if db.session.info.get("wrote"):
+        return None
+    stamp = instructor.schedule_stamp
+    if stamp is None:
+        return None
+    return f"{CACHE_PREFIX}{instructor.id}:{stamp.token}:{stamp.version}:{instructor.timezone}"
+
+
+def _redis() -> redis.Redis | None:
+    return current_app.extensions.get("redis") if has_app_context() else None
+
+
+def _dump(entry: Entry) -> str:
+    def d(value: date | time | None) -> str | None:
+        return None if value is None else value.isoformat()
+
+    def t(value: datetime | None) -> float | None:
+        return None if value is None else value.timestamp()
+
+    return json.dumps({
+        "tz": entry.tz, "buffer": entry.buffer_minutes, "notice": entry.min_notice_minutes,
+        "weekly": [[w[0], d(w[1]), d(w[2]), w[3], d(w[4]), d(w[5])] for w in entry.weekly],
+        "one_time": [[d(w[0]), d(w[1]), d(w[2]), w[3]] for w in entry.one_time],
+        "blocks": [[d(b[0]), d(b[1]), d(b[2]), d(b[3])] for b in entry.blocks],
+        "busy": [[t(b[0]), t(b[1]), t(b[2])] for b in entry.busy],
+        "since": t(entry.since),
+    }, separators=(",", ":"))
+
+
+def _load(raw: str | bytes) -> Entry:
+    data = json.loads(raw)
+
+    def on(value: str | None) -> date | None:
+        return None if value is None else date.fromisoformat(value)
+
+    def at(value: str | None) -> time | None:
+        return None if value is None else time.fromisoformat(value)
+
+    def instant(value: float | None) -> datetime | None:
+        return None if value is None else datetime.fromtimestamp(value, UTC)
+
+    return Entry(
+        tz=data["tz"], buffer_minutes=data["buffer"], min_notice_minutes=data["notice"],
+        weekly=tuple((w[0], at(w[1]), at(w[2]), w[3], on(w[4]), on(w[5])) for w in data["weekly"]),  # type: ignore[misc]
+        one_time=tuple((on(w[0]), at(w[1]), at(w[2]), w[3]) for w in data["one_time"]),  # type: ignore[misc]
+        blocks=tuple((on(b[0]), on(b[1]), at(b[2]), at(b[3])) for b in data["blocks"]),  # type: ignore[misc]
+        busy=tuple((instant(b[0]), instant(b[1]), instant(b[2])) for b in data["busy"]),  # type: ignore[misc]
+        since=instant(data["since"]),  # type: ignore[arg-type]
+    )
+
+
+def _read_rows(instructor: User, now: datetime) -> Entry:
+    """Read the instructor's rules and the bookings holding time that end after `now` - BUSY_KEPT."""
+    settings = instructor.instructor_settings or InstructorSettings(timezone=instructor.timezone)
+    since = now - BUSY_KEPT
+    weekly = db.session.execute(
+        sa.select(WeeklyWindow.weekday, WeeklyWindow.start_time, WeeklyWindow.end_time, WeeklyWindow.lesson_minutes,
+                  WeeklyWindow.effective_from, WeeklyWindow.effective_until)
+        .where(WeeklyWindow.instructor_id == instructor.id).order_by(WeeklyWindow.id)
+    ).all()
+    one_time = db.session.execute(
+        sa.select(OneTimeWindow.occurs_on, OneTimeWindow.start_time, OneTimeWindow.end_time,
+                  OneTimeWindow.lesson_minutes)
+        .where(OneTimeWindow.instructor_id == instructor.id).order_by(OneTimeWindow.id)
+    ).all()
+    blocks = db.session.execute(
+        sa.select(Block.start_on, Block.end_on, Block.start_time, Block.end_time)
+        .where(Block.instructor_id == instructor.id).order_by(Block.id)
+    ).all()
+    busy = db.session.execute(
+        sa.select(Booking.starts_at, Booking.ends_at, Booking.status, Booking.expires_at)
+        .where(Booking.instructor_id == instructor.id,
+               Booking.status.in_([Status.PENDING.value, Status.CONFIRMED.value]), Booking.ends_at > since)
+        .order_by(Booking.starts_at)
+    ).all()
+    return Entry(
+        tz=settings.timezone,
+        buffer_minutes=settings.buffer_minutes if settings.buffer_minutes is not None else 0,
+        min_notice_minutes=settings.min_notice_minutes if settings.min_notice_minutes is not None else 120,
+        weekly=tuple(tuple(w) for w in weekly),  # type: ignore[misc]
+        one_time=tuple(tuple(w) for w in one_time),  # type: ignore[misc]
+        blocks=tuple(tuple(b) for b in blocks),  # type: ignore[misc]
+        busy=tuple((b.starts_at, b.ends_at, b.expires_at if b.status == Status.PENDING.value else None) for b in busy),
+        since=since,
+    )
+
+
+def schedule_entry(instructor: User, now: datetime) -> Entry:
+    """Return the instructor's rules and held times, from the cache when their version is unchanged."""
+    key = _key(instructor)
+    if key is None:
+        return _read_rows(instructor, now)
+    entry = _local.get(key)
+    client = _redis()
+    if entry is None and client is not None:
+        try:
+            raw = client.get(key)
+        except redis.RedisError as exc:
+            log.warning("schedule cache not read: %s", exc)
+            raw = None
+        if raw is not None:
+            entry = _load(raw)
+    if entry is not None and now - BUSY_NEEDED >= entry.since:
+        _remember(key, entry)
+        return entry
+    entry = _read_rows(instructor, now)
+    _remember(key, entry)
+    if client is not None:
+        try:
+            client.set(key, _dump(entry), ex=CACHE_SECONDS)
+        except redis.RedisError as exc:
+            log.warning("schedule cache not written: %s", exc)
+    return entry
+
+
+def _remember(key: str, entry: Entry) -> None:
+    if key not in _local and len(_local) >= LOCAL_ENTRIES:
+        _local.pop(next(iter(_local)))
+    _local[key] = entry
+
+
+def forget_local() -> None:
+    """Empty this process's copy of the cache (tests use it to stand for another process)."""
+    _local.clear()
+
+
+# --- schedules and slots -----------------------------------------------------------------------------
 
 
 def _rule_bounds(tz: str, now: datetime) -> tuple[date, date]:
@@ -24,37 +221,47 @@ def _rule_bounds(tz: str, now: datetime) -> tuple[date, date]:
     return first - RULE_PAD, last + RULE_PAD
 
 
-def load_schedule(instructor: User, now: datetime | None = None) -> engine.Schedule:
-    """Load an instructor's windows, blocks and settings as one domain schedule (with the horizon when given `now`).
+def _schedule(entry: Entry, now: datetime | None, horizon_now: datetime | None) -> engine.Schedule:
+    """Build the domain schedule from an entry, clipping the rules to the rule window around `now`.
 
     Rules are clipped to the rule window: a row stored before dates were bounded (a block in 9999) must not
     break every page, so the engine only ever sees the part of a rule inside the window.
     """
-    settings = instructor.instructor_settings or InstructorSettings(timezone=instructor.timezone)
-    first, last = _rule_bounds(settings.timezone, now or clock_now())
-    weekly = [
-        (w, span) for w in db.session.scalars(sa.select(WeeklyWindow).where(WeeklyWindow.instructor_id == instructor.id))
-        if (span := clip_span(w.effective_from, w.effective_until, first, last))
-    ]
-    one_time = [w for w in db.session.scalars(sa.select(OneTimeWindow).where(OneTimeWindow.instructor_id == instructor.id))
-                if first <= w.occurs_on <= last]
-    blocks = [
-        (b, span) for b in db.session.scalars(sa.select(Block).where(Block.instructor_id == instructor.id))
-        if (span := clip_span(b.start_on, b.end_on, first, last))
-    ]
+    first, last = _rule_bounds(entry.tz, now or clock_now())
+    weekly = []
+    for weekday, start, end, minutes, effective_from, effective_until in entry.weekly:
+        span = clip_span(effective_from, effective_until, first, last)
+        if span:
+            weekly.append(engine.WeeklyWindow(weekday, start, end, minutes,
+                                              effective_from and span[0], effective_until and span[1]))
+    blocks = []
+    for start_on, end_on, start, end in entry.blocks:
+        span = clip_span(start_on, end_on, first, last)
+        if span:
+            blocks.append(engine.Block(span[0], span[1], start, end))
     return engine.Schedule(
-        tz=settings.timezone,
-        buffer_minutes=settings.buffer_minutes if settings.buffer_minutes is not None else 0,
-        min_notice_minutes=settings.min_notice_minutes if settings.min_notice_minutes is not None else 120,
-        weekly=tuple(
-            engine.WeeklyWindow(w.weekday, w.start_time, w.end_time, w.lesson_minutes,
-                                w.effective_from and span[0], w.effective_until and span[1])
-            for w, span in weekly
-        ),
-        one_time=tuple(engine.OneTimeWindow(w.occurs_on, w.start_time, w.end_time, w.lesson_minutes) for w in one_time),
-        blocks=tuple(engine.Block(span[0], span[1], b.start_time, b.end_time) for b, span in blocks),
-        horizon_end_at=None if now is None else horizon_end_at(settings.timezone, now),
+        tz=entry.tz,
+        buffer_minutes=entry.buffer_minutes,
+        min_notice_minutes=entry.min_notice_minutes,
+        weekly=tuple(weekly),
+        one_time=tuple(engine.OneTimeWindow(*w) for w in entry.one_time if first <= w[0] <= last),
+        blocks=tuple(blocks),
+        horizon_end_at=None if horizon_now is None else horizon_end_at(entry.tz, horizon_now),
     )
+
+
+def load_schedule(instructor: User, now: datetime | None = None) -> engine.Schedule:
+    """Return an instructor's windows, blocks and settings as one domain schedule (with the horizon when given `now`)."""
+    at = now or clock_now()
+    return _schedule(schedule_entry(instructor, at), at, now)
+
+
+def _held(entry: Entry, start_at: datetime, end_at: datetime, now: datetime) -> list[engine.Busy]:
+    """The entry's bookings holding their time at `now` that touch [start_at, end_at)."""
+    return [
+        engine.Busy(starts, ends) for starts, ends, expires in entry.busy
+        if starts < end_at and ends > start_at and (expires is None or expires > now)
+    ]
 
 
 def busy_intervals(
@@ -83,7 +290,8 @@ def open_slots(
 ) -> list[engine.Slot]:
     """Return the instructor's open slots on start_on..end_on (local dates in viewer_tz, else the instructor's)."""
     now = now or utcnow()
-    schedule = load_schedule(instructor, now)
+    entry = schedule_entry(instructor, now)
+    schedule = _schedule(entry, now, now)
     # Slot queries never reach outside the rule window, whoever asks.
     first, last = rule_window(utc_to_local(now, viewer_tz or schedule.tz).date())
     span = clip_span(start_on, end_on, first, last)
@@ -92,5 +300,5 @@ def open_slots(
     start_on, end_on = span
     range_start, range_end = local_date_range_to_utc(start_on, end_on, viewer_tz or schedule.tz)
     pad = timedelta(days=2)
-    busy = busy_intervals(instructor.id, range_start - pad, range_end + pad, now)
+    busy = _held(entry, range_start - pad, range_end + pad, now)
     return engine.generate_slots(schedule, busy=busy, start_on=start_on, end_on=end_on, now=now, viewer_tz=viewer_tz)

@@ -31,9 +31,16 @@ def get_studio() -> StudioSettings:
     return studio
 
 
+def remember_studio(studio: StudioSettings) -> None:
+    """Keep the studio settings row a query of this request already loaded, for get_studio()."""
+    if g:
+        g.studio = studio
+
+
 def studio_name() -> str:
     """Return the studio's display name."""
-    row = db.session.get(StudioSettings, 1)
+    cached = g.get("studio") if g else None
+    row = cached if cached is not None else db.session.get(StudioSettings, 1)
     return row.name if row else "The Studio"
 
 
