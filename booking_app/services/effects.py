@@ -45,13 +45,33 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
     return decorate
 
 
-def schedule(kind: str, payload: dict[str, Any], *, due_at: datetime | None = None, dedupe_key: str | None = None) -> Effect:
-    """Add an effect to the current transaction; the worker is woken for it after commit."""
+def schedule(kind: str, payload: dict[str, Any], *, due_at: datetime | None = None, dedupe_key: str | None = None,
+             flush: bool = True) -> Effect:
+    """Add an effect to the current transaction; the worker is woken for it after commit.
+
+    With flush=False the row is written with the caller's next flush (one INSERT for many rows).
+    """
     effect = Effect(kind=kind, payload=payload, due_at=due_at or clock.now(), dedupe_key=dedupe_key)
     db.session.add(effect)
-    db.session.flush()
-    db.session.info.setdefault("pending_effects", []).append((effect.id, effect.due_at))
+    if flush:
+        db.session.flush()
+        db.session.info.setdefault("pending_effects", []).append((effect.id, effect.due_at))
+    else:
+        db.session.info.setdefault("unflushed_effects", []).append(effect)
     return effect
+
+
+@sa_event.listens_for(Session, "after_flush_postexec")
+def _note_flushed(session: Session, _context: Any) -> None:
+    waiting = session.info.pop("unflushed_effects", None)
+    if not waiting:
+        return
+    pending = session.info.setdefault("pending_effects", [])
+    for effect in waiting:
+        if effect.id is None:
+            session.info.setdefault("unflushed_effects", []).append(effect)
+        else:
+            pending.append((effect.id, effect.due_at))
 
 
 @sa_event.listens_for(Session, "after_commit")
@@ -70,6 +90,7 @@ def _wake_worker(session: Session) -> None:
 @sa_event.listens_for(Session, "after_soft_rollback")
 def _forget(session: Session, _previous: Any) -> None:
     session.info.pop("pending_effects", None)
+    session.info.pop("unflushed_effects", None)
 
 
 def running_effect() -> int | None:

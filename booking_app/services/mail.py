@@ -58,13 +58,13 @@ def wants(user: User, template: str) -> bool:
 
 
 def queue_mail(user_id: int, template: str, booking_id: int, *, due_at: datetime | None = None,
-               dedupe_key: str | None = None) -> None:
+               dedupe_key: str | None = None, flush: bool = True) -> None:
     """Queue one mail as an effect of the current transaction (the caller commits)."""
     if template not in TEMPLATES:
         raise ValueError(f"unknown mail template {template!r}")
     payload = {"user_id": user_id, "template": template, "booking_id": booking_id}
     if dedupe_key is None:
-        effects.schedule("mail", payload, due_at=due_at)
+        effects.schedule("mail", payload, due_at=due_at, flush=flush)
         return
     # The unique key makes a second request for the same mail a no-op, even across processes.
     if db.session.scalar(sa.select(Effect.id).where(Effect.dedupe_key == dedupe_key)) is not None:

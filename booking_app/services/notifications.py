@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import Notification, User
@@ -22,22 +24,33 @@ MAIL_FOR_KIND = {
 }
 
 
-def notify(user_id: int, kind: str, text: str, *, booking_id: int | None = None) -> Notification:
-    """Add a notification (and its email, if it has one) for a user to the current transaction (the caller commits)."""
+def notify(user_id: int, kind: str, text: str, *, booking_id: int | None = None, flush: bool = True) -> Notification:
+    """Add a notification (and its email, if it has one) for a user to the current transaction (the caller commits).
+
+    With flush=False the rows are written with the caller's next flush (one round trip for many rows).
+    """
     note = Notification(user_id=user_id, kind=kind, text=text[:500], booking_id=booking_id, created_at=clock.now())
     db.session.add(note)
-    db.session.flush()
+    data: dict[str, Any] = {"id": None, "kind": kind, "text": note.text, "booking_id": booking_id}
+    if flush:
+        db.session.flush()
+        data["id"] = note.id
+    else:
+        db.session.info.setdefault("unflushed_notes", []).append((note, data))
     template = MAIL_FOR_KIND.get(kind)
     if template is not None and booking_id is not None:
         from .mail import queue_mail
 
-        queue_mail(user_id, template, booking_id)
-    publish(
-        [user_channel(user_id)],
-        "notification.created",
-        {"id": note.id, "kind": kind, "text": note.text, "booking_id": booking_id},
-    )
+        queue_mail(user_id, template, booking_id, flush=flush)
+    publish([user_channel(user_id)], "notification.created", data)
     return note
+
+
+@sa_event.listens_for(Session, "after_flush_postexec")
+def _name_flushed(session: Session, _context: Any) -> None:
+    # The live event names the notification by its id, known once its row is written.
+    for note, data in session.info.pop("unflushed_notes", None) or ():
+        data["id"] = note.id
 
 
 def unread_count(user: User) -> int:

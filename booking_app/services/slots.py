@@ -14,7 +14,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 import redis
 import sqlalchemy as sa
@@ -27,7 +27,7 @@ from ..domain.bookings import Status
 from ..domain.bounds import clip_span, rule_window
 from ..domain.timeutil import local_date_range_to_utc, utc_to_local
 from ..extensions import db
-from ..models import Block, Booking, InstructorSettings, OneTimeWindow, User, WeeklyWindow, utcnow
+from ..models import Block, Booking, InstructorSettings, OneTimeWindow, User, WeeklyWindow
 from .booking_filters import holds_slot
 from .clock import now as clock_now
 from .studio import get_studio
@@ -43,7 +43,6 @@ BUSY_NEEDED = timedelta(days=1)
 CACHE_PREFIX = "sched:"
 CACHE_SECONDS = 24 * 3600
 LOCAL_ENTRIES = 512  # entries kept in this process (keys never go stale; this only bounds memory)
-_local: dict[str, Entry] = {}
 # An instructor loaded with what their slots need (settings, schedule version) in the same query.
 SCHEDULE_LOADS = (joinedload(User.instructor_settings), joinedload(User.schedule_stamp))
 
@@ -179,11 +178,12 @@ def schedule_entry(instructor: User, now: datetime) -> Entry:
     key = _key(instructor)
     if key is None:
         return _read_rows(instructor, now)
-    entry = _local.get(key)
+    local = _local()
+    entry = local.get(key)
     client = _redis()
     if entry is None and client is not None:
         try:
-            raw = client.get(key)
+            raw = cast("bytes | None", client.get(key))
         except redis.RedisError as exc:
             log.warning("schedule cache not read: %s", exc)
             raw = None
@@ -202,15 +202,18 @@ def schedule_entry(instructor: User, now: datetime) -> Entry:
     return entry
 
 
+def _local() -> dict[str, Entry]:
+    """This app's own copy of the cache (one app per process in production)."""
+    if not has_app_context():
+        return {}
+    return current_app.extensions.setdefault("schedule_cache", {})  # type: ignore[no-any-return]
+
+
 def _remember(key: str, entry: Entry) -> None:
-    if key not in _local and len(_local) >= LOCAL_ENTRIES:
-        _local.pop(next(iter(_local)))
-    _local[key] = entry
-
-
-def forget_local() -> None:
-    """Empty this process's copy of the cache (tests use it to stand for another process)."""
-    _local.clear()
+    local = _local()
+    if key not in local and len(local) >= LOCAL_ENTRIES:
+        local.pop(next(iter(local)))
+    local[key] = entry
 
 
 # --- schedules and slots -----------------------------------------------------------------------------
@@ -235,10 +238,10 @@ def _schedule(entry: Entry, now: datetime | None, horizon_now: datetime | None) 
             weekly.append(engine.WeeklyWindow(weekday, start, end, minutes,
                                               effective_from and span[0], effective_until and span[1]))
     blocks = []
-    for start_on, end_on, start, end in entry.blocks:
+    for start_on, end_on, block_start, block_end in entry.blocks:
         span = clip_span(start_on, end_on, first, last)
         if span:
-            blocks.append(engine.Block(span[0], span[1], start, end))
+            blocks.append(engine.Block(span[0], span[1], block_start, block_end))
     return engine.Schedule(
         tz=entry.tz,
         buffer_minutes=entry.buffer_minutes,
@@ -289,7 +292,7 @@ def open_slots(
     instructor: User, start_on: date, end_on: date, *, viewer_tz: str | None = None, now: datetime | None = None
 ) -> list[engine.Slot]:
     """Return the instructor's open slots on start_on..end_on (local dates in viewer_tz, else the instructor's)."""
-    now = now or utcnow()
+    now = now or clock_now()
     entry = schedule_entry(instructor, now)
     schedule = _schedule(entry, now, now)
     # Slot queries never reach outside the rule window, whoever asks.

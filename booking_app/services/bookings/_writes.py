@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ... import wording
 from ...domain import bookings as rules
@@ -46,6 +47,27 @@ def lock(space: int, key: int) -> None:
     # so the exclusion constraint never deadlocks under contention.
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": space, "key": key})
+
+
+def lock_pair(instructor_id: int, student_id: int) -> None:
+    """Take the instructor's and then the student's slot lock in one statement (PostgreSQL; see lock())."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:i_space, :i_key), pg_advisory_xact_lock(:s_space, :s_key)"),
+            {"i_space": LOCK_INSTRUCTOR, "i_key": instructor_id, "s_space": LOCK_STUDENT, "s_key": student_id},
+        )
+
+
+def commit_keeping(*objects: Any) -> None:
+    """Commit, keeping what these objects hold loaded: the answer is built from them without selecting again."""
+    kept = []
+    for obj in objects:
+        state = sa.inspect(obj)
+        kept.append((obj, {key: value for key, value in state.dict.items() if key in state.mapper.attrs}))
+    db.session.commit()
+    for obj, values in kept:
+        for key, value in values.items():
+            set_committed_value(obj, key, value)
 
 
 def _is_slot_conflict(exc: IntegrityError | OperationalError) -> bool:
@@ -97,6 +119,33 @@ def announce(booking: Booking, type_: str) -> None:
 def when(instant: datetime, viewer: User) -> str:
     """Say an instant in a notification, in the viewer's zone: "Thu 5 Feb at 2:00 PM (EST)"."""
     return wording.when_abbreviated(instant, viewer.timezone or "UTC")
+
+
+def expire_overdue_at_once(where: sa.ColumnElement[bool], now: datetime) -> int:
+    """Persist the expiry of matching overdue requests in one UPDATE, then tell each student (the caller commits).
+
+    When nothing is overdue (nearly always) this is the only statement.
+    """
+    expired = list(db.session.scalars(
+        sa.update(Booking).where(where, overdue_request(now))
+        .values(status=Status.EXPIRED.value, decided_at=now, updated_at=now, status_reason="")
+        .returning(Booking.id).execution_options(synchronize_session=False)
+    ))
+    if not expired:
+        return 0
+    rows = db.session.scalars(
+        sa.select(Booking).where(Booking.id.in_(expired)).order_by(Booking.id).execution_options(populate_existing=True)
+    ).unique().all()
+    for booking in rows:
+        history(booking, None, Status.PENDING, Status.EXPIRED, "", now)
+        notify(
+            booking.student_id, "booking.expired",
+            f"Your request for {when(booking.starts_at, booking.student)} with {booking.instructor.name} "
+            "expired without an answer. Choose another time on the booking page.",
+            booking_id=booking.id,
+        )
+        announce(booking, "booking.expired")
+    return len(rows)
 
 
 def expire_overdue(where: sa.ColumnElement[bool], now: datetime) -> int:
