@@ -135,17 +135,19 @@ class InstructorSettings(db.Model):  # type: ignore[name-defined,misc]
 
 
 class ScheduleVersion(db.Model):  # type: ignore[name-defined,misc]
-    """A counter per instructor that the database bumps in the same transaction as any change to their slots.
+    """Counters per instructor that the database bumps in the same transaction as any change to their slots.
 
-    Triggers on weekly_windows, one_time_windows, blocks, instructor_settings, bookings and users (timezone, role,
-    active) bump it, so a cache keyed by (token, version) can never be read after its change committed. The token
-    is random per row: a row created again (an emptied table) never repeats an old key.
+    Triggers on weekly_windows, one_time_windows, blocks, instructor_settings and users (timezone, role, active) bump
+    `version` (the rules); triggers on bookings bump `busy_version` (the times held). A cache keyed by a counter can
+    never be read after its change committed. The token is random per row: a row created again (an emptied table)
+    never repeats an old key.
     """
 
     __tablename__ = "schedule_versions"
 
     instructor_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(sa.BigInteger)
+    busy_version: Mapped[int] = mapped_column(sa.BigInteger)
     token: Mapped[str] = mapped_column(sa.String(16))
 
 

@@ -70,8 +70,7 @@ def index() -> str:
     if current_user.teaches:
         tab = request.args.get("tab", "past")
         board = service.instructor_dashboard(current_user, tab=tab, page=page, upcoming_page=ahead)
-        booked = service.has_student_bookings(current_user)
-        as_student = service.student_dashboard(current_user, page=1) if booked else None
+        as_student = service.student_dashboard(current_user, page=1) if board.as_student else None
         return _render(
             "dashboard/instructor.html",
             board=board, as_student=as_student, is_owner=current_user.role == Role.OWNER.value,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -75,6 +75,7 @@ class InstructorDashboard:
     tab: str
     tab_page: Page
     counts: dict[str, int]
+    as_student: bool = False  # whether the person also booked lessons as a student
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,10 @@ class InstructorFigures:
 
 
 def _rows(query: sa.Select[Any], unread: dict[int, int], now: datetime, viewer: User | None = None) -> list[Row]:
-    bookings = db.session.scalars(query).unique().all()
+    return _to_rows(db.session.scalars(query).unique().all(), unread, now, viewer)
+
+
+def _to_rows(bookings: Sequence[Booking], unread: dict[int, int], now: datetime, viewer: User | None = None) -> list[Row]:
     out = []
     window = get_studio().cancellation_window_hours if viewer is not None else 0
     for booking in bookings:
@@ -161,39 +165,65 @@ def _confirmed_ahead(now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(Booking.status == Status.CONFIRMED.value, Booking.ends_at > now)
 
 
+@dataclass(frozen=True)
+class Part:
+    """One list a dashboard shows: which rows, in which order, which page of them."""
+
+    where: sa.ColumnElement[bool]
+    order_by: tuple[Any, ...]
+    limit: int
+    offset: int = 0
+
+
+def _parts(parts: list[Part], unread: dict[int, int], now: datetime, viewer: User | None = None) -> list[list[Row]]:
+    """Return the rows of several lists in one query (UNION ALL of each list's page of ids), each list in order."""
+    pages = []
+    for index, part in enumerate(parts):
+        ids = (
+            sa.select(Booking.id.label("id"), sa.func.row_number().over(order_by=part.order_by).label("pos"))
+            .where(part.where).order_by(*part.order_by).limit(part.limit).offset(part.offset).subquery()
+        )
+        pages.append(sa.select(ids.c.id, sa.literal(index).label("part"), ids.c.pos))
+    chosen = sa.union_all(*pages).subquery()
+    found: list[list[tuple[int, Booking]]] = [[] for _ in parts]
+    for booking, index, pos in db.session.execute(
+        sa.select(Booking, chosen.c.part, chosen.c.pos).join(chosen, chosen.c.id == Booking.id)
+    ):
+        found[int(index)].append((int(pos), booking))
+    return [_to_rows([b for _, b in sorted(rows, key=lambda r: r[0])], unread, now, viewer) for rows in found]
+
+
 def instructor_dashboard(
     user: User, *, tab: str = "past", page: int | None = 1, upcoming_page: int | None = 1, now: datetime | None = None
 ) -> InstructorDashboard:
-    """Return requests to answer (oldest first), a page of upcoming lessons, a page of a tab and the count per tab."""
+    """Return requests to answer (oldest first), a page of upcoming lessons, a page of a tab and the count per tab.
+
+    Two queries: the count per tab (and whether the person booked lessons as a student), then the three lists.
+    """
     now = now or clock.now()
     tab = tab if tab in INSTRUCTOR_TABS else "past"
     number = _page_number(page)
     ahead = _page_number(upcoming_page)
     mine = Booking.instructor_id == user.id
-    bucket = _instructor_bucket(now).label("bucket")
-    counts = {name: 0 for name in ("awaiting", "upcoming", "past", "closed")}
-    for name, n in db.session.execute(sa.select(bucket, sa.func.count()).where(mine).group_by(bucket)):
+    bucket = sa.case((Booking.instructor_id != user.id, sa.literal("as_student")),
+                     else_=_instructor_bucket(now)).label("bucket")
+    counts = {name: 0 for name in ("awaiting", "upcoming", "past", "closed", "as_student")}
+    for name, n in db.session.execute(
+        sa.select(bucket, sa.func.count()).where(sa.or_(mine, Booking.student_id == user.id)).group_by(bucket)
+    ):
         counts[str(name)] = int(n)
+    as_student = counts.pop("as_student") > 0
     unread = header_state(user).unread
-    awaiting = _rows(
-        sa.select(Booking).where(mine, open_request(now))
-        .order_by(Booking.created_at, Booking.id).limit(AWAITING_LIMIT),
-        unread, now,
-    )
-    upcoming = _rows(
-        sa.select(Booking).where(mine, _confirmed_ahead(now))
-        .order_by(Booking.starts_at, Booking.id).limit(UPCOMING_SIZE).offset((ahead - 1) * UPCOMING_SIZE),
-        unread, now,
-    )
-    tab_rows = _rows(
-        sa.select(Booking).where(mine, _instructor_tab_where(tab, now))
-        .order_by(Booking.starts_at.desc(), Booking.id.desc())
-        .limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE),
-        unread, now,
-    )
+    awaiting, upcoming, tab_rows = _parts([
+        Part(sa.and_(mine, open_request(now)), (Booking.created_at, Booking.id), AWAITING_LIMIT),
+        Part(sa.and_(mine, _confirmed_ahead(now)), (Booking.starts_at, Booking.id), UPCOMING_SIZE,
+             (ahead - 1) * UPCOMING_SIZE),
+        Part(sa.and_(mine, _instructor_tab_where(tab, now)), (Booking.starts_at.desc(), Booking.id.desc()), PAGE_SIZE,
+             (number - 1) * PAGE_SIZE),
+    ], unread, now)
     return InstructorDashboard(
         awaiting=awaiting, upcoming=Page(upcoming, ahead, counts["upcoming"], UPCOMING_SIZE), tab=tab,
-        tab_page=Page(tab_rows, number, counts[tab], PAGE_SIZE), counts=counts,
+        tab_page=Page(tab_rows, number, counts[tab], PAGE_SIZE), counts=counts, as_student=as_student,
     )
 
 
@@ -214,17 +244,11 @@ def student_dashboard(
     for name, n in db.session.execute(sa.select(bucket, sa.func.count()).where(mine).group_by(bucket)):
         counts[str(name)] = int(n)
     unread = header_state(user).unread
-    upcoming = _rows(
-        sa.select(Booking).where(mine, active).order_by(Booking.starts_at, Booking.id)
-        .limit(UPCOMING_SIZE).offset((ahead - 1) * UPCOMING_SIZE),
-        unread, now, viewer=user,
-    )
-    history = _rows(
-        sa.select(Booking).where(mine, sa.not_(active))
-        .order_by(Booking.starts_at.desc(), Booking.id.desc())
-        .limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE),
-        unread, now, viewer=user,
-    )
+    upcoming, history = _parts([
+        Part(sa.and_(mine, active), (Booking.starts_at, Booking.id), UPCOMING_SIZE, (ahead - 1) * UPCOMING_SIZE),
+        Part(sa.and_(mine, sa.not_(active)), (Booking.starts_at.desc(), Booking.id.desc()), PAGE_SIZE,
+             (number - 1) * PAGE_SIZE),
+    ], unread, now, viewer=user)
     return StudentDashboard(
         upcoming=Page(upcoming, ahead, counts["upcoming"], UPCOMING_SIZE), tab="history", tab_page=Page(history, number, counts["history"], PAGE_SIZE), counts=counts,
     )

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import redis
 import sqlalchemy as sa
@@ -27,12 +28,13 @@ from ..domain.bookings import Status
 from ..domain.bounds import clip_span, rule_window
 from ..domain.timeutil import local_date_range_to_utc, utc_to_local
 from ..extensions import db
-from ..models import Block, Booking, InstructorSettings, OneTimeWindow, User, WeeklyWindow
+from ..models import Block, Booking, InstructorSettings, OneTimeWindow, ScheduleVersion, User, WeeklyWindow
 from .booking_filters import holds_slot
 from .clock import now as clock_now
 from .studio import get_studio
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Rules are clipped to the rule window and this much more, so edges computed a day or two out stay right.
 RULE_PAD = timedelta(days=7)
@@ -48,8 +50,8 @@ SCHEDULE_LOADS = (joinedload(User.instructor_settings), joinedload(User.schedule
 
 
 @dataclass(frozen=True, slots=True)
-class Entry:
-    """An instructor's rules and held times, as stored: nothing here depends on the clock."""
+class Rules:
+    """An instructor's settings, windows and blocks, as stored (unclipped): nothing here depends on the clock."""
 
     tz: str
     buffer_minutes: int
@@ -57,11 +59,17 @@ class Entry:
     weekly: tuple[tuple[int, time, time, int, date | None, date | None], ...]
     one_time: tuple[tuple[date, time, time, int], ...]
     blocks: tuple[tuple[date, date, time | None, time | None], ...]
-    busy: tuple[tuple[datetime, datetime, datetime | None], ...]  # (starts, ends, expires if pending)
-    since: datetime  # bookings ending before this are left out
 
 
-# --- the schedule version and the cache ------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Held:
+    """The times an instructor's bookings may hold: (starts, ends, expires if pending), ending after `since`."""
+
+    busy: tuple[tuple[datetime, datetime, datetime | None], ...]
+    since: datetime
+
+
+# --- the schedule versions and the cache -----------------------------------------------------------
 
 
 @sa_event.listens_for(Session, "after_flush")
@@ -81,66 +89,72 @@ def _ended(session: Session, *_args: Any) -> None:
     session.info.pop("wrote", None)
 
 
-def _key(instructor: User) -> str | None:
-    """Return the cache key of the instructor's schedule now, or None when it must be read from the database.
+def _stamp(instructor: User) -> ScheduleVersion | None:
+    """Return the instructor's versions, or None when the database must be read.
 
-    A transaction that wrote reads the database: its own changes bumped the version only inside it.
+    A transaction that wrote reads the database: its own changes bumped the versions only inside it.
     """
     if db.session.info.get("wrote"):
         return None
-    stamp = instructor.schedule_stamp
-    if stamp is None:
-        return None
-    return f"{CACHE_PREFIX}{instructor.id}:{stamp.token}:{stamp.version}:{instructor.timezone}"
+    return instructor.schedule_stamp
 
 
 def _redis() -> redis.Redis | None:
     return current_app.extensions.get("redis") if has_app_context() else None
 
 
-def _dump(entry: Entry) -> str:
-    def d(value: date | time | None) -> str | None:
-        return None if value is None else value.isoformat()
+def _d(value: date | time | None) -> str | None:
+    return None if value is None else value.isoformat()
 
-    def t(value: datetime | None) -> float | None:
-        return None if value is None else value.timestamp()
 
+def _on(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def _at(value: str | None) -> time | None:
+    return None if value is None else time.fromisoformat(value)
+
+
+def _ts(value: datetime | None) -> float | None:
+    return None if value is None else value.timestamp()
+
+
+def _instant(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def _dump_rules(rules: Rules) -> str:
     return json.dumps({
-        "tz": entry.tz, "buffer": entry.buffer_minutes, "notice": entry.min_notice_minutes,
-        "weekly": [[w[0], d(w[1]), d(w[2]), w[3], d(w[4]), d(w[5])] for w in entry.weekly],
-        "one_time": [[d(w[0]), d(w[1]), d(w[2]), w[3]] for w in entry.one_time],
-        "blocks": [[d(b[0]), d(b[1]), d(b[2]), d(b[3])] for b in entry.blocks],
-        "busy": [[t(b[0]), t(b[1]), t(b[2])] for b in entry.busy],
-        "since": t(entry.since),
+        "tz": rules.tz, "buffer": rules.buffer_minutes, "notice": rules.min_notice_minutes,
+        "weekly": [[w[0], _d(w[1]), _d(w[2]), w[3], _d(w[4]), _d(w[5])] for w in rules.weekly],
+        "one_time": [[_d(w[0]), _d(w[1]), _d(w[2]), w[3]] for w in rules.one_time],
+        "blocks": [[_d(b[0]), _d(b[1]), _d(b[2]), _d(b[3])] for b in rules.blocks],
     }, separators=(",", ":"))
 
 
-def _load(raw: str | bytes) -> Entry:
+def _load_rules(raw: str | bytes) -> Rules:
     data = json.loads(raw)
-
-    def on(value: str | None) -> date | None:
-        return None if value is None else date.fromisoformat(value)
-
-    def at(value: str | None) -> time | None:
-        return None if value is None else time.fromisoformat(value)
-
-    def instant(value: float | None) -> datetime | None:
-        return None if value is None else datetime.fromtimestamp(value, UTC)
-
-    return Entry(
+    return Rules(
         tz=data["tz"], buffer_minutes=data["buffer"], min_notice_minutes=data["notice"],
-        weekly=tuple((w[0], at(w[1]), at(w[2]), w[3], on(w[4]), on(w[5])) for w in data["weekly"]),  # type: ignore[misc]
-        one_time=tuple((on(w[0]), at(w[1]), at(w[2]), w[3]) for w in data["one_time"]),  # type: ignore[misc]
-        blocks=tuple((on(b[0]), on(b[1]), at(b[2]), at(b[3])) for b in data["blocks"]),  # type: ignore[misc]
-        busy=tuple((instant(b[0]), instant(b[1]), instant(b[2])) for b in data["busy"]),  # type: ignore[misc]
-        since=instant(data["since"]),  # type: ignore[arg-type]
+        weekly=tuple((w[0], _at(w[1]), _at(w[2]), w[3], _on(w[4]), _on(w[5])) for w in data["weekly"]),  # type: ignore[misc]
+        one_time=tuple((_on(w[0]), _at(w[1]), _at(w[2]), w[3]) for w in data["one_time"]),  # type: ignore[misc]
+        blocks=tuple((_on(b[0]), _on(b[1]), _at(b[2]), _at(b[3])) for b in data["blocks"]),  # type: ignore[misc]
     )
 
 
-def _read_rows(instructor: User, now: datetime) -> Entry:
-    """Read the instructor's rules and the bookings holding time that end after `now` - BUSY_KEPT."""
+def _dump_held(held: Held) -> str:
+    return json.dumps({"busy": [[_ts(b[0]), _ts(b[1]), _ts(b[2])] for b in held.busy], "since": _ts(held.since)},
+                      separators=(",", ":"))
+
+
+def _load_held(raw: str | bytes) -> Held:
+    data = json.loads(raw)
+    return Held(busy=tuple((_instant(b[0]), _instant(b[1]), _instant(b[2])) for b in data["busy"]),  # type: ignore[misc]
+                since=_instant(data["since"]))  # type: ignore[arg-type]
+
+
+def _read_rules(instructor: User) -> Rules:
     settings = instructor.instructor_settings or InstructorSettings(timezone=instructor.timezone)
-    since = now - BUSY_KEPT
     weekly = db.session.execute(
         sa.select(WeeklyWindow.weekday, WeeklyWindow.start_time, WeeklyWindow.end_time, WeeklyWindow.lesson_minutes,
                   WeeklyWindow.effective_from, WeeklyWindow.effective_until)
@@ -155,65 +169,86 @@ def _read_rows(instructor: User, now: datetime) -> Entry:
         sa.select(Block.start_on, Block.end_on, Block.start_time, Block.end_time)
         .where(Block.instructor_id == instructor.id).order_by(Block.id)
     ).all()
-    busy = db.session.execute(
-        sa.select(Booking.starts_at, Booking.ends_at, Booking.status, Booking.expires_at)
-        .where(Booking.instructor_id == instructor.id,
-               Booking.status.in_([Status.PENDING.value, Status.CONFIRMED.value]), Booking.ends_at > since)
-        .order_by(Booking.starts_at)
-    ).all()
-    return Entry(
+    return Rules(
         tz=settings.timezone,
         buffer_minutes=settings.buffer_minutes if settings.buffer_minutes is not None else 0,
         min_notice_minutes=settings.min_notice_minutes if settings.min_notice_minutes is not None else 120,
         weekly=tuple(tuple(w) for w in weekly),  # type: ignore[misc]
         one_time=tuple(tuple(w) for w in one_time),  # type: ignore[misc]
         blocks=tuple(tuple(b) for b in blocks),  # type: ignore[misc]
+    )
+
+
+def _read_held(instructor: User, now: datetime) -> Held:
+    since = now - BUSY_KEPT
+    busy = db.session.execute(
+        sa.select(Booking.starts_at, Booking.ends_at, Booking.status, Booking.expires_at)
+        .where(Booking.instructor_id == instructor.id,
+               Booking.status.in_([Status.PENDING.value, Status.CONFIRMED.value]), Booking.ends_at > since)
+        .order_by(Booking.starts_at)
+    ).all()
+    return Held(
         busy=tuple((b.starts_at, b.ends_at, b.expires_at if b.status == Status.PENDING.value else None) for b in busy),
         since=since,
     )
 
 
-def schedule_entry(instructor: User, now: datetime) -> Entry:
-    """Return the instructor's rules and held times, from the cache when their version is unchanged."""
-    key = _key(instructor)
+def _cached(key: str | None, read: Callable[[], T], dump: Callable[[T], str], load: Callable[[str | bytes], T],
+            usable: Callable[[T], bool] = lambda _: True) -> T:
+    """Return the value under key from this process, else Redis, else read it and keep it in both."""
     if key is None:
-        return _read_rows(instructor, now)
+        return read()
     local = _local()
-    entry = local.get(key)
+    value = local.get(key)
     client = _redis()
-    if entry is None and client is not None:
+    if value is None and client is not None:
         try:
             raw = cast("bytes | None", client.get(key))
         except redis.RedisError as exc:
             log.warning("schedule cache not read: %s", exc)
             raw = None
         if raw is not None:
-            entry = _load(raw)
-    if entry is not None and now - BUSY_NEEDED >= entry.since:
-        _remember(key, entry)
-        return entry
-    entry = _read_rows(instructor, now)
-    _remember(key, entry)
+            value = load(raw)
+    if value is not None and usable(value):
+        _remember(key, value)
+        return value  # type: ignore[no-any-return]
+    value = read()
+    _remember(key, value)
     if client is not None:
         try:
-            client.set(key, _dump(entry), ex=CACHE_SECONDS)
+            client.set(key, dump(value), ex=CACHE_SECONDS)
         except redis.RedisError as exc:
             log.warning("schedule cache not written: %s", exc)
-    return entry
+    return value
 
 
-def _local() -> dict[str, Entry]:
+def rules_of(instructor: User) -> Rules:
+    """Return the instructor's rules, from the cache while their version is unchanged."""
+    stamp = _stamp(instructor)
+    key = None if stamp is None else f"{CACHE_PREFIX}rules:{instructor.id}:{stamp.token}:{stamp.version}:{instructor.timezone}"
+    return _cached(key, lambda: _read_rules(instructor), _dump_rules, _load_rules)
+
+
+def held_by(instructor: User, now: datetime) -> Held:
+    """Return the times the instructor's bookings may hold, from the cache while their bookings are unchanged."""
+    stamp = _stamp(instructor)
+    key = None if stamp is None else f"{CACHE_PREFIX}busy:{instructor.id}:{stamp.token}:{stamp.busy_version}"
+    return _cached(key, lambda: _read_held(instructor, now), _dump_held, _load_held,
+                   lambda held: now - BUSY_NEEDED >= held.since)
+
+
+def _local() -> dict[str, Any]:
     """This app's own copy of the cache (one app per process in production)."""
     if not has_app_context():
         return {}
     return current_app.extensions.setdefault("schedule_cache", {})  # type: ignore[no-any-return]
 
 
-def _remember(key: str, entry: Entry) -> None:
+def _remember(key: str, value: Any) -> None:
     local = _local()
     if key not in local and len(local) >= LOCAL_ENTRIES:
         local.pop(next(iter(local)))
-    local[key] = entry
+    local[key] = value
 
 
 # --- schedules and slots -----------------------------------------------------------------------------
@@ -224,7 +259,7 @@ def _rule_bounds(tz: str, now: datetime) -> tuple[date, date]:
     return first - RULE_PAD, last + RULE_PAD
 
 
-def _schedule(entry: Entry, now: datetime | None, horizon_now: datetime | None) -> engine.Schedule:
+def _schedule(entry: Rules, now: datetime | None, horizon_now: datetime | None) -> engine.Schedule:
     """Build the domain schedule from an entry, clipping the rules to the rule window around `now`.
 
     Rules are clipped to the rule window: a row stored before dates were bounded (a block in 9999) must not
@@ -255,11 +290,10 @@ def _schedule(entry: Entry, now: datetime | None, horizon_now: datetime | None) 
 
 def load_schedule(instructor: User, now: datetime | None = None) -> engine.Schedule:
     """Return an instructor's windows, blocks and settings as one domain schedule (with the horizon when given `now`)."""
-    at = now or clock_now()
-    return _schedule(schedule_entry(instructor, at), at, now)
+    return _schedule(rules_of(instructor), now or clock_now(), now)
 
 
-def _held(entry: Entry, start_at: datetime, end_at: datetime, now: datetime) -> list[engine.Busy]:
+def _held(entry: Held, start_at: datetime, end_at: datetime, now: datetime) -> list[engine.Busy]:
     """The entry's bookings holding their time at `now` that touch [start_at, end_at)."""
     return [
         engine.Busy(starts, ends) for starts, ends, expires in entry.busy
@@ -293,8 +327,7 @@ def open_slots(
 ) -> list[engine.Slot]:
     """Return the instructor's open slots on start_on..end_on (local dates in viewer_tz, else the instructor's)."""
     now = now or clock_now()
-    entry = schedule_entry(instructor, now)
-    schedule = _schedule(entry, now, now)
+    schedule = _schedule(rules_of(instructor), now, now)
     # Slot queries never reach outside the rule window, whoever asks.
     first, last = rule_window(utc_to_local(now, viewer_tz or schedule.tz).date())
     span = clip_span(start_on, end_on, first, last)
@@ -303,5 +336,5 @@ def open_slots(
     start_on, end_on = span
     range_start, range_end = local_date_range_to_utc(start_on, end_on, viewer_tz or schedule.tz)
     pad = timedelta(days=2)
-    busy = _held(entry, range_start - pad, range_end + pad, now)
+    busy = _held(held_by(instructor, now), range_start - pad, range_end + pad, now)
     return engine.generate_slots(schedule, busy=busy, start_on=start_on, end_on=end_on, now=now, viewer_tz=viewer_tz)

@@ -45,6 +45,11 @@ class StatementCounter:
     def count(self) -> int:
         return len(self.statements)
 
+    @property
+    def queries(self) -> list[str]:
+        """The statements without transaction control (SQLite's BEGIN IMMEDIATE, sent by the app itself)."""
+        return [s for s in self.statements if s.strip().upper() not in ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")]
+
 
 @contextmanager
 def counting() -> Iterator[StatementCounter]:
