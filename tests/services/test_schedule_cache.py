@@ -10,12 +10,20 @@ import sqlalchemy as sa
 from flask import Flask
 
 from booking_app.extensions import db
-from booking_app.models import Block, Booking, InstructorSettings, OneTimeWindow, StudioSettings, User, WeeklyWindow
+from booking_app.models import (
+    Block,
+    Booking,
+    InstructorSettings,
+    OneTimeWindow,
+    StudioSettings,
+    User,
+    WeeklyWindow,
+)
 from booking_app.services import bookings
 from booking_app.services.availability import get_instructor
 from booking_app.services.slots import open_slots
 from tests.booking_helpers import NOW, at, open_hours
-from tests.conftest import _make_app, fresh_globals
+from tests.conftest import _make_app
 
 DAY = date(2026, 2, 10)  # a Tuesday, inside February's horizon
 
