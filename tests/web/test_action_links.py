@@ -135,10 +135,10 @@ def test_opening_any_action_link_changes_nothing(app, client, lessons):
 def test_the_page_names_the_lesson_in_the_recipients_zone(app, client, lessons):
     page = client.get(_path(MailAction.ACCEPT, lessons["pending"], lessons["teacher"])).get_data(as_text=True)
     # 15:00 UTC on 10 Feb 2026 is 10:00 AM in New York and 4:00 PM in Berlin.
-    assert "Tue 10 Feb at 10:00 AM (New York time), 1 hour" in page
+    assert "Tue 10 Feb at 10:00 AM (New York time)" in page and "1 hour" in page
     assert "Sam Lee" in page and "Pending" in page and "Accept the request" in page
     page = client.get(_path(MailAction.CANCEL, lessons["confirmed"], lessons["student"])).get_data(as_text=True)
-    assert "Wed 11 Feb at 4:00 PM (Berlin time), 1 hour" in page
+    assert "Wed 11 Feb at 4:00 PM (Berlin time)" in page
     assert "Maria Alvarez" in page and "Confirmed" in page
 
 

@@ -39,6 +39,7 @@ class ActionPage:
     who: str = ""
     when: str = ""
     length: str = ""
+    zone: str = ""  # the recipient's zone, as people say it: "New York time"
     status: str = ""
     days: list[tuple[str, list[TimeChoice]]] = field(default_factory=list)
     no_times: str | None = None
@@ -75,7 +76,8 @@ def action_page(action: MailAction, token: str, now: datetime) -> ActionPage:
     page.booking, page.user, page.refusal = booking, user, opened.refusal
     page.who_label, page.who = ("Student" if other.id == booking.student_id else "Instructor"), other.name
     page.length = wording.minutes_words(booking.lesson_minutes)
-    page.when = f"{wording.when_in_zone(booking.starts_at, user.timezone)}, {page.length}"
+    page.when = wording.when_in_zone(booking.starts_at, user.timezone)
+    page.zone = wording.zone_label(user.timezone)
     page.status = wording.status_label(booking.status)
     if action is MailAction.RESCHEDULE and page.refusal is None:
         page.days = _move_choices(booking, user.timezone, now)
