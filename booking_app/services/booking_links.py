@@ -79,7 +79,8 @@ def _working(instructor: User) -> dict[int, AccessLink]:
     found: dict[int, AccessLink] = {}
     rows = db.session.scalars(
         sa.select(AccessLink).where(AccessLink.purpose == PURPOSE, AccessLink.revoked_at.is_(None),
-                                    AccessLink.user_id.is_not(None)).order_by(AccessLink.id)
+                                    AccessLink.created_by_id == instructor.id, AccessLink.user_id.is_not(None))
+        .order_by(AccessLink.id)
     )
     for link in rows:
         if link.data.get("instructor_id") == instructor.id and link.user_id is not None:
