@@ -143,8 +143,10 @@ def _lines(keys: list[tuple[str, int]]) -> list[AuditLine]:
         else:
             change = changes[row_id]
             booking = change.booking
-            kind = wording.booking_change_kind(change.from_status, change.to_status,
-                                               change.actor_id == booking.student_id)
+            kind = wording.booking_change_kind(
+                str(change.from_status) if change.from_status else None, str(change.to_status),
+                change.actor_id == booking.student_id,
+            )
             lines.append(AuditLine(
                 change.at, "booking", kind, _name(change.actor), wording.BOOKING_CHANGE_WORDS.get(kind, kind),
                 f"{_name(booking.student)} with {_name(booking.instructor)}", booking.id, booking.starts_at,
