@@ -156,6 +156,8 @@ def next_status(
     _require_aware(now, booking.starts_at, booking.ends_at, booking.expires_at)
     if action not in _PERMITTED[_party(booking, actor)]:
         raise TransitionRefused(FORBIDDEN, "forbidden")
+    if action is Action.CLOSE_ACCOUNT and actor.user_id not in (booking.instructor_id, booking.student_id):
+        raise TransitionRefused(FORBIDDEN, "forbidden")  # only the person leaving, not the owner on their behalf
 
     if action is Action.EXPIRE and booking.status is Status.PENDING:
         if now < booking.expires_at:
