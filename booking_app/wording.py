@@ -248,9 +248,15 @@ def booking_change_kind(from_status: str | None, to_status: str, by_student: boo
     return to_status
 
 
-def audit_role_detail(old: str, new: str) -> str:
-    """Say a role change: "from student to instructor"."""
-    return f"from {old} to {new}"
+def audit_detail(action: str, detail: dict[str, object]) -> str:
+    """Say an audit line's details: "from student to instructor", "was a student; 2 lessons and requests cancelled"."""
+    if action == "role.changed" and "from" in detail:
+        return f"from {detail['from']} to {detail.get('to', '')}"
+    if action == "account.deleted" and "role" in detail:
+        cancelled = int(str(detail.get("cancelled", 0)))
+        ahead = plural(cancelled, "lesson or request", "lessons and requests") if cancelled else "nothing"
+        return f"was {'an' if str(detail['role'])[:1] in 'aeiou' else 'a'} {detail['role']}; {ahead} ahead cancelled"
+    return ", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in sorted(detail.items()))
 
 
 def account_deleted_notice(lessons: int) -> str:

@@ -14,7 +14,7 @@ class DeleteAccountForm(FlaskForm):
         DataRequired("Enter your password to delete your account."), Length(max=200), SafeText("password"),
     ])
     understood = BooleanField(
-        "I understand that my account and my lessons ahead are cancelled, and that this cannot be undone.",
+        "I understand that deleting my account cannot be undone.",
         validators=[DataRequired("Tick the box to confirm that you want to delete your account.")],
     )
     submit = SubmitField("Delete my account")

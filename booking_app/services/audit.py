@@ -106,23 +106,16 @@ def _name(user: User | None) -> str:
     return wording.DELETED_USER if user.is_deleted else user.name
 
 
-def _detail(entry: AuditEntry) -> str:
-    d = entry.detail or {}
-    if entry.action == AuditAction.ROLE_CHANGED and "from" in d:
-        return wording.audit_role_detail(str(d["from"]), str(d.get("to", "")))
-    return ", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in sorted(d.items()))
-
-
 def _lines(keys: list[tuple[str, int]]) -> list[AuditLine]:
     """Load the rows behind (source, id) keys in a fixed number of queries and say each in words, keys' order kept."""
     entry_ids = [i for source, i in keys if source == "account"]
     change_ids = [i for source, i in keys if source == "booking"]
-    actor, subject = aliased(User), aliased(User)
+    actor_user, subject_user = aliased(User), aliased(User)
     entries = {
         row[0].id: row for row in db.session.execute(
-            sa.select(AuditEntry, actor, subject)
-            .outerjoin(actor, actor.id == AuditEntry.actor_id)
-            .outerjoin(subject, subject.id == AuditEntry.subject_user_id)
+            sa.select(AuditEntry, actor_user, subject_user)
+            .outerjoin(actor_user, actor_user.id == AuditEntry.actor_id)
+            .outerjoin(subject_user, subject_user.id == AuditEntry.subject_user_id)
             .where(AuditEntry.id.in_(entry_ids))
         )
     } if entry_ids else {}
@@ -136,9 +129,11 @@ def _lines(keys: list[tuple[str, int]]) -> list[AuditLine]:
     for source, row_id in keys:
         if source == "account":
             entry, who, whom = entries[row_id]
+            # "deleted their own account" needs no second name.
+            subject = _name(whom) if whom is not None and entry.subject_user_id != entry.actor_id else ""
             lines.append(AuditLine(
                 entry.at, "account", entry.action, _name(who), wording.AUDIT_WORDS.get(entry.action, entry.action),
-                _name(whom) if whom is not None else "", entry.booking_id, None, _detail(entry),
+                subject, entry.booking_id, None, wording.audit_detail(entry.action, entry.detail or {}),
             ))
         else:
             change = changes[row_id]

@@ -42,6 +42,7 @@ def test_role_changes_deactivations_and_deletions_are_recorded_with_who_and_whom
     assert [line.action for line in lines] == ["account.deleted", "account.reactivated", "account.deactivated",
                                                "role.changed"]
     assert lines[0].actor == "Deleted user" and lines[-1].subject == "Deleted user"  # erased everywhere
+    assert lines[0].subject == "" and lines[0].detail == "was an instructor; nothing ahead cancelled"
     assert lines[-1].actor == "Olivia Owner" and lines[-1].detail == "from student to instructor"
 
 

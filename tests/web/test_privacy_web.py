@@ -53,7 +53,7 @@ def test_my_data_downloads_as_a_json_file(client, auth, lesson):
 def test_the_confirm_page_says_what_will_be_cancelled_and_asks_for_the_password(client, auth, lesson):
     auth.login(lesson["sam"])
     page = client.get("/profile/delete").get_data(as_text=True)
-    assert "1 lesson and request ahead" in page and "even inside the cancellation window" in page
+    assert "1 lesson or request ahead" in page and "even inside the cancellation window" in page
     assert 'type="password"' in page and "cannot be undone" in page
 
 
