@@ -7,9 +7,10 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from ..privacy.routes import TOO_MANY_TRIES, delete_limit
 from ..services import privacy as privacy_service
 from ..services import users as user_service
-from .common import require_user
+from .common import error_response, require_user
 from .fields import SafeString
 from .schemas import ErrorSchema
 
@@ -32,6 +33,12 @@ class DeleteAccountSchema(Schema):
     password = SafeString(required=True, metadata={"description": "The password you sign in with."})
 
 
+@bp.errorhandler(429)
+def rate_limited(exc: Exception) -> Any:
+    """Answer too many deletion attempts in the API's error shape."""
+    return error_response(429, TOO_MANY_TRIES, "rate_limited")
+
+
 @bp.route("/me/export")
 @bp.response(200, ExportSchema)
 def export():  # type: ignore[no-untyped-def]
@@ -44,6 +51,8 @@ def export():  # type: ignore[no-untyped-def]
 @bp.response(204)
 @bp.alt_response(403, schema=ErrorSchema, description="The password is wrong.")
 @bp.alt_response(409, schema=ErrorSchema, description="You are the studio's only owner: make someone else owner first.")
+@bp.alt_response(429, schema=ErrorSchema, description="Too many attempts (ten an hour, page and API together).")
+@delete_limit
 def delete(data: dict[str, Any]):  # type: ignore[no-untyped-def]
     """Delete your account: lessons and requests ahead are cancelled (the other person is told), name and email
     erased, sessions and tokens ended."""

@@ -17,6 +17,10 @@ from .forms import DeleteAccountForm
 
 bp = Blueprint("privacy", __name__)
 
+TOO_MANY_TRIES = "Too many attempts to delete this account. Wait an hour and try again."
+# Shared by the page and the API: each asks for the password, so together they allow only a few guesses.
+delete_limit = limiter.shared_limit("10/hour", scope="account-delete", methods=["POST"], error_message=TOO_MANY_TRIES)
+
 
 @bp.get("/profile/export")
 @login_required
@@ -30,7 +34,7 @@ def export() -> Response:
 
 @bp.route("/profile/delete", methods=["GET", "POST"])
 @login_required
-@limiter.limit("10/hour", methods=["POST"])
+@delete_limit
 def delete() -> str | Response:
     """Confirm, then delete the viewer's own account and sign them out."""
     form = DeleteAccountForm()

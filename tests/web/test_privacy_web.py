@@ -185,3 +185,19 @@ def test_the_people_page_marks_a_deleted_account_and_offers_no_reactivation(clie
     page = client.get("/admin/users").get_data(as_text=True)
     assert ">Deleted<" in page and "deleted.invalid" not in page
     assert f"/admin/users/{lesson['sam'].id}/active" not in page
+
+
+@pytest.mark.app_config(FROZEN_NOW=NOW, RATELIMIT_ENABLED=True)
+def test_password_guesses_are_limited_across_the_page_and_the_api(client, auth, lesson):
+    auth.login(lesson["sam"])
+    headers = _bearer(lesson["sam"])
+    for n in range(10):
+        if n % 2:
+            assert client.post("/api/me/delete", json={"password": f"guess {n}"}, headers=headers).status_code == 403
+        else:
+            assert client.post("/profile/delete", data={"password": f"guess {n}", "understood": "y"}).status_code == 200
+    refused = client.post("/api/me/delete", json={"password": Users.password}, headers=headers)
+    assert refused.status_code == 429 and "Wait an hour" in refused.get_json()["error"]["message"]
+    assert client.post("/profile/delete", data={"password": Users.password, "understood": "y"}).status_code == 429
+    db.session.expire_all()
+    assert db.session.get(User, lesson["sam"].id).deleted_at is None
