@@ -171,7 +171,7 @@ def set_active(user: User, active: bool, *, acting: User, now: datetime | None =
 
 def _refuse_deleted(user: User) -> None:
     if user.is_deleted:
-        raise ServiceError("This account was deleted by its owner and cannot be changed.", code="deleted", status=409)
+        raise ServiceError("This account was deleted by the person it belonged to, so it cannot be changed.", code="deleted", status=409)
 
 
 def _lock_out(user: User) -> None:
