@@ -264,7 +264,7 @@ def account_deleted_notice(lessons: int) -> str:
     were = "was" if lessons == 1 else "were"
     cancelled = (f" {plural(lessons, 'lesson or request', 'lessons and requests')} ahead {were} cancelled, "
                  "and the other person was told." if lessons else "")
-    return f"Your account is deleted and you are signed out.{cancelled} Thank you for learning with us."
+    return f"Your account is deleted and you are signed out.{cancelled} Thank you for being part of the studio."
 
 
 LEAVER_CANCEL_REASON = {

@@ -201,3 +201,23 @@ def test_password_guesses_are_limited_across_the_page_and_the_api(client, auth, 
     assert client.post("/profile/delete", data={"password": Users.password, "understood": "y"}).status_code == 429
     db.session.expire_all()
     assert db.session.get(User, lesson["sam"].id).deleted_at is None
+
+
+@pytest.mark.parametrize("raw", ["1e20", str(2**31), str(2**63), "-5", str(10**30), "%00"])
+def test_the_audit_log_takes_any_page_person_or_date_without_failing(client, auth, lesson, raw):
+    auth.login(lesson["owner"])
+    for path in (f"/admin/audit?page={raw}", f"/admin/audit?person={raw}", f"/admin/audit?from={raw}&to={raw}",
+                 f"/admin/audit.csv?person={raw}&from={raw}", "/admin/audit?from=0001-01-01&to=9999-12-31"):
+        assert client.get(path).status_code == 200, path
+    page = client.get("/admin/audit?from=1970-01-01&to=2100-12-31").get_data(as_text=True)
+    assert "requested a lesson" in page and "alert-warning" not in page
+
+
+def test_a_nul_byte_in_the_password_is_refused_with_a_sentence(client, auth, lesson):
+    auth.login(lesson["sam"])
+    page = client.post("/profile/delete", data={"password": "a\x00b", "understood": "y"}).get_data(as_text=True)
+    assert "password" in page and "invalid-feedback" in page
+    response = client.post("/api/me/delete", json={"password": "a\x00b"}, headers=_bearer(lesson["sam"]))
+    assert response.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(User, lesson["sam"].id).deleted_at is None
