@@ -20,6 +20,7 @@ from .links.routes import bp as links_bp
 from .main import bp as main_bp
 from .messages.routes import bp as messages_bp
 from .models import User
+from .privacy.routes import bp as privacy_bp
 from .services.sessions import user_for_session
 from .services.studio import studio_name
 
@@ -31,6 +32,7 @@ NAV = [
     ("links.manage", "Student links", {"instructor", "owner"}),
     ("admin.users", "People", {"owner"}),
     ("admin.studio", "Studio settings", {"owner"}),
+    ("admin.audit", "Audit log", {"owner"}),
 ]
 
 
@@ -66,7 +68,7 @@ def init_app(app: Flask) -> None:
     realtime.init_app(app)
     init_api(app)
     register_cli(app)
-    for bp in (availability_bp, booking_bp, dashboard_bp, messages_bp, links_bp):
+    for bp in (availability_bp, booking_bp, dashboard_bp, messages_bp, links_bp, privacy_bp):
         app.register_blueprint(bp)
 
     app.jinja_env.filters["localtime"] = views.localtime

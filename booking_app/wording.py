@@ -254,3 +254,67 @@ def action_no_longer_applies(status: str) -> str:
 def last_used(instant: datetime | None, tz: str) -> str:
     """Say when a personal link was last opened, in the viewer's zone: "Thu 5 Feb 2027, 2:00 PM" or "Never"."""
     return moment(instant, tz, "day_year_time") if instant is not None else "Never"
+
+# --- privacy and the audit log ---------------------------------------------------------------------
+
+# What a deleted account is called wherever its name was shown (threads, history, the audit log).
+DELETED_USER = "Deleted user"
+
+# The audit log's actions (services/audit.py AuditAction) as its lines say them: "<actor> <words> <subject>".
+AUDIT_WORDS: dict[str, str] = {
+    "role.changed": "changed the role of",
+    "account.deactivated": "deactivated the account of",
+    "account.reactivated": "reactivated the account of",
+    "account.deleted": "deleted their own account",
+    "invitation.sent": "invited",
+    "invitation.resent": "sent the invitation again to",
+    "invitation.revoked": "withdrew the invitation of",
+    "invitation.accepted": "accepted the invitation and joined as",
+    "users.imported": "imported people from a CSV file",
+}
+
+# A booking's change in the audit log, by what it did (see `booking_change_kind`).
+BOOKING_CHANGE_WORDS: dict[str, str] = {
+    "requested": "requested a lesson", "moved": "moved a lesson", "withdrawn": "withdrew a request",
+    "confirmed": "confirmed a lesson", "declined": "declined a request", "cancelled": "cancelled a lesson",
+    "expired": "(a request expired without an answer)", "completed": "(a lesson was completed)",
+    "no_show": "marked a no-show",
+}
+
+SYSTEM_ACTOR = "Automatically"
+
+
+def booking_change_kind(from_status: str | None, to_status: str, by_student: bool) -> str:
+    """Name what a booking change did: "requested", "moved", "withdrawn", or the status it reached."""
+    if from_status is None:
+        return "requested"
+    if from_status == to_status:
+        return "moved"
+    if to_status == "cancelled" and from_status == "pending" and by_student:
+        return "withdrawn"
+    return to_status
+
+
+def audit_detail(action: str, detail: dict[str, object]) -> str:
+    """Say an audit line's details: "from student to instructor", "was a student; 2 lessons and requests cancelled"."""
+    if action == "role.changed" and "from" in detail:
+        return f"from {detail['from']} to {detail.get('to', '')}"
+    if action == "account.deleted" and "role" in detail:
+        cancelled = int(str(detail.get("cancelled", 0)))
+        ahead = plural(cancelled, "lesson or request", "lessons and requests") if cancelled else "nothing"
+        return f"was {'an' if str(detail['role'])[:1] in 'aeiou' else 'a'} {detail['role']}; {ahead} ahead cancelled"
+    return ", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in sorted(detail.items()))
+
+
+def account_deleted_notice(lessons: int) -> str:
+    """Tell the person whose account was just deleted what happened."""
+    were = "was" if lessons == 1 else "were"
+    cancelled = (f" {plural(lessons, 'lesson or request', 'lessons and requests')} ahead {were} cancelled, "
+                 "and the other person was told." if lessons else "")
+    return f"Your account is deleted and you are signed out.{cancelled} Thank you for being part of the studio."
+
+
+LEAVER_CANCEL_REASON = {
+    "student": "The student deleted their account.",
+    "instructor": "The instructor deleted their account.",
+}

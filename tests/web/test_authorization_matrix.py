@@ -82,6 +82,8 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
         "timezone": "UTC"})],
     ("/admin/users/<int:user_id>/active", "POST"): [Case(OWNER_ONLY, form={"active": "0"})],
     ("/admin/users/<int:user_id>/role", "POST"): [Case(OWNER_ONLY, form={"role": "instructor"})],
+    ("/admin/audit", "GET"): [Case(OWNER_ONLY, query={"person": "{user}"})],
+    ("/admin/audit.csv", "GET"): [Case(OWNER_ONLY, query={"from": "2026-01-01", "to": "2026-12-31"})],
     # --- the JSON API
     ("/api/bookings", "GET"): [Case(API_SIGNED_IN)],
     ("/api/bookings", "POST"): [
@@ -123,6 +125,9 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
         Case(PUBLIC, query={"start": TOMORROW, "end": NEXT_WEEK}),
     ],
     ("/api/me", "GET"): [Case(API_SIGNED_IN)],
+    # Anyone signed in, for themselves only; the studio's only owner is refused until someone else is owner.
+    ("/api/me/delete", "POST"): [Case(row("401 ok ok ok ok 409"), json={"password": Users.password})],
+    ("/api/me/export", "GET"): [Case(API_SIGNED_IN)],
     ("/api/openapi.json", "GET"): [Case(PUBLIC)],
     ("/api/studio", "GET"): [Case(API_SIGNED_IN)],
     ("/api/studio", "PATCH"): [Case(API_OWNER_ONLY, json={"cancellation_window_hours": 12})],
@@ -189,7 +194,11 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("/logout", "POST"): [Case(PUBLIC)],
     ("/profile", "GET"): [Case(SIGNED_IN)],
     ("/profile", "POST"): [Case(SIGNED_IN, form={"name": "New Name", "timezone": "Europe/Berlin"})],
+    ("/profile/delete", "GET"): [Case(SIGNED_IN)],
+    ("/profile/delete", "POST"): [Case(row("login ok ok ok ok noop"),
+                                       form={"password": Users.password, "understood": "y"})],
     ("/profile/email", "POST"): [Case(SIGNED_IN, form={"kinds": []})],
+    ("/profile/export", "GET"): [Case(SIGNED_IN)],
     ("/profile/feed", "POST"): [Case(SIGNED_IN, form={"action": "revoke"})],
     ("/profile/sessions/end", "POST"): [Case(SIGNED_IN)],
     ("/profile/tokens", "POST"): [Case(SIGNED_IN, form={"name": "Matrix", "expires_in_days": "5"})],
