@@ -23,6 +23,7 @@ from ..models import User
 from ..services import ServiceError
 from ..services import studio as studio_service
 from ..services import users as user_service
+from ..services.pages.invitations import open_invitations
 from ..services.pages.listings import people
 from ..views import show_error
 
@@ -108,7 +109,8 @@ def users() -> str | Response:
             return redirect(url_for("admin.users"))
     elif request.method == "GET":
         form.timezone.data = current_user.timezone
-    return render_template("admin/users.html", form=form, people=people(), roles=[r.value for r in Role])
+    return render_template("admin/users.html", form=form, people=people(), roles=[r.value for r in Role],
+                           invitations=open_invitations(current_user))
 
 
 @bp.post("/users/<int:user_id>/role")
