@@ -259,7 +259,7 @@ def _pages(world: World) -> dict[str, list[str]]:
     n = world.names
     block_day, one_time_day = at(25, 0).date().isoformat(), at(20, 0).date().isoformat()  # as tests/matrix_world.py
     return {
-        "anonymous": ["/login", "/signup"],
+        "anonymous": ["/login", "/signup", f"/invitations/{n['invitation_token']}"],
         "student_a": ["/profile", "/dashboard", "/bookings", "/notifications", f"/bookings/{n['booking']}",
                       f"/bookings/{n['pending']}", f"/bookings/{n['booking']}/messages",
                       f"/book/{n['instructor_a']}"],
@@ -267,7 +267,7 @@ def _pages(world: World) -> dict[str, list[str]]:
                          f"/schedule?date={block_day}", f"/schedule?date={one_time_day}",
                          f"/bookings/{n['booking']}", f"/bookings/{n['pending']}",
                          f"/book/{n['instructor_a']}?reschedule={n['booking']}",
-                         "/notifications"],
+                         "/notifications", "/invitations"],
         "owner": ["/profile", "/dashboard", "/admin/users", "/admin/studio", "/dashboard/studio",
                   f"/book/{n['instructor_a']}", f"/schedule?instructor={n['instructor_a']}"],
     }

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from ... import wording
 from ...domain.links import LinkPurpose, LinkState
 from ...extensions import db
 from ...models import AccessLink, User
@@ -49,7 +50,7 @@ class AcceptPage:
     role: str = ""
     timezone: str = ""
     inviter: str = ""
-    expires_at: datetime | None = None
+    expires: str = ""  # when the link stops working, in the invitee's zone
 
     @property
     def gone_sentence(self) -> str:
@@ -90,5 +91,7 @@ def accept_page(secret: str | None) -> AcceptPage:
     return AcceptPage(
         state, name=str(link.data.get("name", "")), email=link.email, role=str(link.data.get("role", "")),
         timezone=str(link.data.get("timezone", "UTC")),
-        inviter=link.created_by.name if link.created_by else "", expires_at=link.expires_at,
+        inviter=link.created_by.name if link.created_by else "",
+        expires=wording.until_with_zone(link.expires_at, str(link.data.get("timezone", "UTC")))
+        if link.expires_at else "",
     )
