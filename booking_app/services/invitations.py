@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import AccessLink, User
 from . import ServiceError, clock, links, mail
 from .studio import studio_name
-from .users import EMAIL_RE, MIN_PASSWORD, add_user, find_user_by_email, normalize_email
+from .users import EMAIL_RE, MIN_PASSWORD, add_user, normalize_email
 
 PURPOSE = LinkPurpose.INVITATION
 MAX_PASSWORD = 200
@@ -106,23 +106,38 @@ def _field_problem(email: str, name: str, timezone: str) -> ServiceError | None:
     return None
 
 
-def _open_for(email: str) -> list[AccessLink]:
-    now = clock.now()
-    return list(db.session.scalars(
-        sa.select(AccessLink).where(
-            AccessLink.purpose == PURPOSE, AccessLink.email == email, AccessLink.used_at.is_(None),
-            AccessLink.revoked_at.is_(None), sa.or_(AccessLink.expires_at.is_(None), AccessLink.expires_at > now),
-        )
-    ))
+@dataclass(frozen=True)
+class _Addresses:
+    """What the database knows about some addresses: which have accounts, and their unspent invitations."""
+
+    taken: set[str]
+    unspent: dict[str, list[AccessLink]]
+
+    def open_for(self, email: str) -> list[AccessLink]:
+        now = clock.now()
+        return [link for link in self.unspent.get(email, []) if link.expires_at is None or link.expires_at > now]
 
 
-def _address_problem(inviter: User | None, email: str) -> ServiceError | None:
+def _addresses(emails: list[str]) -> _Addresses:
+    """Look up many addresses in two queries (an import checks up to MAX_CSV_ROWS of them)."""
+    wanted = sorted(set(emails))
+    taken = set(db.session.scalars(sa.select(User.email).where(User.email.in_(wanted))))
+    unspent: dict[str, list[AccessLink]] = {}
+    for link in db.session.scalars(sa.select(AccessLink).where(
+        AccessLink.purpose == PURPOSE, AccessLink.email.in_(wanted), AccessLink.used_at.is_(None),
+        AccessLink.revoked_at.is_(None),
+    ).order_by(AccessLink.id)):
+        unspent.setdefault(link.email, []).append(link)
+    return _Addresses(taken, unspent)
+
+
+def _address_problem(inviter: User | None, email: str, known: _Addresses) -> ServiceError | None:
     """Refuse an address with an account, or one with an open invitation only its own inviter may replace."""
-    if find_user_by_email(email) is not None:
+    if email in known.taken:
         return ServiceError(HAS_ACCOUNT.format(email=email), "email_taken", 409, field="email")
     if inviter is None or inviter.is_owner:
         return None
-    for link in _open_for(email):
+    for link in known.open_for(email):
         if link.created_by_id != inviter.id:
             who = link.created_by.name if link.created_by else "the studio"
             return ServiceError(TAKEN_BY_OTHER.format(email=email, inviter=who), "invited", 409, field="email")
@@ -132,9 +147,11 @@ def _address_problem(inviter: User | None, email: str) -> ServiceError | None:
 # --- sending --------------------------------------------------------------------------------------------
 
 
-def _send(inviter: User | None, email: str, name: str, role: str, timezone: str) -> SentInvitation:
-    """Withdraw the address's open invitations, issue a new link and queue its mail (not committed)."""
-    replaced = links.revoke_open(PURPOSE, email=email) > 0
+def _send(inviter: User | None, email: str, name: str, role: str, timezone: str,
+          replacing: list[AccessLink]) -> SentInvitation:
+    """Withdraw the address's unspent invitations, issue a new link and queue its mail (not committed)."""
+    for old in replacing:
+        links.revoke(old)
     link, secret = links.issue(PURPOSE, email=email, data={"name": name, "role": role, "timezone": timezone},
                                created_by=inviter)
     url = f"{current_app.config['BASE_URL']}/invitations/{secret}"
@@ -146,7 +163,7 @@ def _send(inviter: User | None, email: str, name: str, role: str, timezone: str)
         "action_url": url,
         "action_label": "Accept the invitation",
     })
-    return SentInvitation(link, url, replaced)
+    return SentInvitation(link, url, bool(replacing))
 
 
 def invite(inviter: User | None, *, email: str, name: str, role: str, timezone: str | None = None) -> SentInvitation:
@@ -157,19 +174,25 @@ def invite(inviter: User | None, *, email: str, name: str, role: str, timezone: 
     """
     email, name = normalize_email(email), name.strip()
     timezone = (timezone or "").strip() or (inviter.timezone if inviter else "UTC")
-    problem = _role_problem(inviter, role) or _field_problem(email, name, timezone) or _address_problem(inviter, email)
+    problem = _role_problem(inviter, role) or _field_problem(email, name, timezone)
     if problem:
         raise problem
-    sent = _send(inviter, email, name, role, timezone)
+    known = _addresses([email])
+    problem = _address_problem(inviter, email, known)
+    if problem:
+        raise problem
+    sent = _send(inviter, email, name, role, timezone, known.unspent.get(email, []))
     db.session.commit()
     return sent
 
 
-def _check_rows(inviter: User, rows: list[InvitationRow]) -> None:
+def _check_rows(inviter: User, rows: list[InvitationRow]) -> _Addresses:
     """Add each row's problems (and notes) as inviting that person alone would meet them."""
     for row in rows:
         row.email = normalize_email(row.email)
         row.timezone = row.timezone or inviter.timezone
+    known = _addresses([row.email for row in rows if _usable_address(row.email)])
+    for row in rows:
         if not row.name:
             row.problems.append("The name is missing.")
         elif len(row.name) > 120:
@@ -188,17 +211,17 @@ def _check_rows(inviter: User, rows: list[InvitationRow]) -> None:
         if not is_valid_timezone(row.timezone):
             row.problems.append(f"The timezone “{row.timezone}” is unknown: use a name like Europe/London.")
         if _usable_address(row.email):
-            address_problem = _address_problem(inviter, row.email)
+            address_problem = _address_problem(inviter, row.email, known)
             if address_problem is not None:
                 row.problems.append(address_problem.message)
-            elif _open_for(row.email):
+            elif known.open_for(row.email):
                 row.notes.append("An open invitation to this address will be replaced by a new one.")
+    return known
 
 
-def _preview(inviter: User, rows: list[InvitationRow], problem: str | None) -> CsvPreview:
-    if problem is None:
-        _check_rows(inviter, rows)
-    return CsvPreview(rows, problem, payload_of(rows) if problem is None else "")
+def _preview(inviter: User, rows: list[InvitationRow], problem: str | None) -> tuple[CsvPreview, _Addresses]:
+    known = _check_rows(inviter, rows) if problem is None else _Addresses(set(), {})
+    return CsvPreview(rows, problem, payload_of(rows) if problem is None else ""), known
 
 
 def preview_csv(inviter: User, data: bytes) -> CsvPreview:
@@ -206,7 +229,7 @@ def preview_csv(inviter: User, data: bytes) -> CsvPreview:
     if not roles_for(inviter):
         raise ServiceError(NOT_STAFF, "forbidden", 403)
     parsed = read_csv(data)
-    return _preview(inviter, parsed.rows, parsed.problem)
+    return _preview(inviter, parsed.rows, parsed.problem)[0]
 
 
 def import_csv(inviter: User, payload: str) -> list[SentInvitation]:
@@ -217,11 +240,12 @@ def import_csv(inviter: User, payload: str) -> list[SentInvitation]:
     if not roles_for(inviter):
         raise ServiceError(NOT_STAFF, "forbidden", 403)
     parsed = read_payload(payload)
-    preview = _preview(inviter, parsed.rows, parsed.problem)
+    preview, known = _preview(inviter, parsed.rows, parsed.problem)
     if not preview.ready:
         raise CsvRefused(preview)
     try:
-        sent = [_send(inviter, row.email, row.name, row.role, row.timezone) for row in preview.rows]
+        sent = [_send(inviter, row.email, row.name, row.role, row.timezone, known.unspent.get(row.email, []))
+                for row in preview.rows]
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -249,11 +273,12 @@ def _invitation_of(actor: User, invitation_id: int) -> AccessLink:
 def resend(actor: User, invitation_id: int) -> SentInvitation:
     """Send an invitation again with a new link (also after it expired); the old link stops working."""
     old = _invitation_of(actor, invitation_id)
-    if find_user_by_email(old.email) is not None:
+    known = _addresses([old.email])
+    if old.email in known.taken:
         raise ServiceError(HAS_ACCOUNT.format(email=old.email), "email_taken", 409)
     data = old.data
     sent = _send(old.created_by or actor, old.email, str(data.get("name", "")), str(data.get("role", "student")),
-                 str(data.get("timezone", "UTC")))
+                 str(data.get("timezone", "UTC")), known.unspent.get(old.email, []))
     db.session.commit()
     return sent
 

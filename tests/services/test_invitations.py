@@ -339,3 +339,12 @@ def test_a_student_cannot_preview_or_import(users):
         with pytest.raises(ServiceError) as refused:
             call()
         assert refused.value.status == 403
+
+
+def test_inviting_again_after_expiry_withdraws_the_expired_invitation_too(app, owner):
+    first = invitations.invite(owner, email="ana@example.test", name="Ana", role="student")
+    app.config["FROZEN_NOW"] = NOW + timedelta(days=10)
+    second = invitations.invite(owner, email="ana@example.test", name="Ana", role="student")
+    assert second.replaced
+    assert invitations.look_up(_secret(first))[1] is LinkState.REVOKED
+    assert count(AccessLink, AccessLink.revoked_at.is_(None)) == 1
