@@ -318,3 +318,49 @@ LEAVER_CANCEL_REASON = {
     "student": "The student deleted their account.",
     "instructor": "The instructor deleted their account.",
 }
+
+# --- accounts: invitations --------------------------------------------------------------------------
+
+ROLE_ARTICLES = {"owner": "an owner", "instructor": "an instructor", "student": "a student"}
+
+
+def as_role(role: str) -> str:
+    """Say a role after "as": "a student", "an instructor"."""
+    return ROLE_ARTICLES.get(role, role)
+
+
+def until_with_zone(instant: datetime, tz: str, clock: int = CLOCK_12) -> str:
+    """Say when something ends, for a mail read days later: "Thu 10 Dec 2026, 3:00 PM CET"."""
+    return f"{when(instant, tz, 'day_year', clock)} {local(instant, tz).tzname()}"
+
+
+def invitation_expiry(expires_at: datetime | None, tz: str, expired: bool) -> str:
+    """Say when an invitation stops (or stopped) working, in the viewer's zone: "Expires Thu 10 Dec 2026, 3:00 PM"."""
+    if expires_at is None:
+        return ""
+    return f"{'Expired' if expired else 'Expires'} {when(expires_at, tz, 'day_year')}"
+
+
+def invitation_sent(name: str, email: str, replaced: bool) -> str:
+    """Confirm one invitation: "Invitation sent to Sam Lee (sam@example.com); the link works for 7 days."."""
+    again = " A new link replaces the earlier one." if replaced else ""
+    return f"Invitation sent to {name} ({email}); the link works for 7 days.{again}"
+
+
+def invitations_sent(count: int, replaced: int) -> str:
+    """Confirm an import: "12 invitations sent (2 replace earlier ones)."."""
+    if not replaced:
+        return f"{plural(count, 'invitation')} sent; each link works for 7 days."
+    return (f"{plural(count, 'invitation')} sent ({replaced} {'replaces an earlier one' if replaced == 1 else 'replace earlier ones'}); "
+            "each link works for 7 days.")
+
+
+def invitation_revoked(email: str) -> str:
+    """Confirm a withdrawn invitation."""
+    return f"The invitation to {email} is withdrawn; its link no longer works."
+
+
+def invitation_refused(count: int) -> str:
+    """Say why nothing was imported: "2 rows have problems, so nobody was invited. Fix them and upload again."."""
+    rows = "1 row has a problem" if count == 1 else f"{count} rows have problems"
+    return f"{rows}, so nobody was invited. Fix the file and upload it again."

@@ -23,6 +23,7 @@ def build_world() -> dict[str, Any]:
     from booking_app.services.availability import add_block, add_one_time_window
     from booking_app.services.effects import run_due
     from booking_app.services.feed import enable_feed
+    from booking_app.services.invitations import invite
     from booking_app.services.notifications import notify
     from booking_app.services.sessions import issue_token
 
@@ -68,7 +69,9 @@ def build_world() -> dict[str, Any]:
     assert notification is not None and weekly is not None and isinstance(one_time, OneTimeWindow)
     assert isinstance(block, Block)
     assert db.session.get(Booking, pending.id).status == "pending"
+    invitation = invite(ia, email="ivy@example.test", name="Ivy Invited", role="student")
     names = {
+        "invitation": str(invitation.link.id), "invitation_token": invitation.url.rsplit("/", 1)[1],
         "booking": str(confirmed.id), "pending": str(pending.id), "message": str(message.id),
         "notification": str(notification.id), "weekly": str(weekly.id), "one_time": str(one_time.id),
         "block": str(block.id), "instructor_a": str(ia.id), "user": str(sa_.id),

@@ -29,6 +29,7 @@ from ..services import ServiceError, clock
 from ..services import audit as audit_service
 from ..services import studio as studio_service
 from ..services import users as user_service
+from ..services.pages.invitations import open_invitations
 from ..services.pages.listings import people
 from ..views import show_error, viewer_timezone
 
@@ -114,7 +115,8 @@ def users() -> str | Response:
             return redirect(url_for("admin.users"))
     elif request.method == "GET":
         form.timezone.data = current_user.timezone
-    return render_template("admin/users.html", form=form, people=people(), roles=[r.value for r in Role])
+    return render_template("admin/users.html", form=form, people=people(), roles=[r.value for r in Role],
+                           invitations=open_invitations(current_user))
 
 
 @bp.post("/users/<int:user_id>/role")

@@ -46,7 +46,9 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 }
 # Mail about a person's account rather than a booking (always sent: no preference turns these off).
 # template -> subject pattern, filled from the mail's context.
-ACCOUNT_TEMPLATES: dict[str, str] = {}
+ACCOUNT_TEMPLATES: dict[str, str] = {
+    "invitation": "{inviter} invited you to {studio}",
+}
 MESSAGE_MAIL_DELAY = timedelta(minutes=2)
 MESSAGE_MAIL_SPACING = timedelta(minutes=10)
 

@@ -61,26 +61,39 @@ def create_user(
     *, email: str, name: str, password: str, role: str = Role.STUDENT.value, timezone: str = "UTC"
 ) -> User:
     """Create an account (and instructor settings for teaching roles) in one transaction."""
+    try:
+        user = add_user(email=email, name=name, password=password, role=role, timezone=timezone)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise _email_taken() from None
+    return user
+
+
+def add_user(*, email: str, name: str, password: str, role: str, timezone: str) -> User:
+    """Add an account to the caller's transaction (flushed, not committed); refuse a taken address with 409."""
     email = normalize_email(email)
     if role not in {r.value for r in Role}:
         raise ServiceError("Choose a role: owner, instructor or student.", field="role")
     _check_fields(email, name, password, timezone)
+    if find_user_by_email(email) is not None:
+        raise _email_taken()
     user = User(email=email, name=name.strip(), role=Role(role), timezone=timezone, active=True)
     user.set_password(password)
     db.session.add(user)
     if role != Role.STUDENT.value:
         user.instructor_settings = InstructorSettings(timezone=timezone)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise ServiceError(
-            "An account with this email already exists. Sign in instead, or use another email.",
-            code="email_taken",
-            status=409,
-            field="email",
-        ) from None
+    db.session.flush()
     return user
+
+
+def _email_taken() -> ServiceError:
+    return ServiceError(
+        "An account with this email already exists. Sign in instead, or use another email.",
+        code="email_taken",
+        status=409,
+        field="email",
+    )
 
 
 def authenticate(email: str, password: str) -> User | None:

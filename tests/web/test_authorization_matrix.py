@@ -207,6 +207,26 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("/signup", "GET"): [Case(PUBLIC)],
     ("/signup", "POST"): [Case(PUBLIC, form={
         "name": "Neil New", "email": "neil@example.test", "password": "a-good-password", "timezone": "UTC"})],
+    # --- invitations (instructor A sent the world's one; the owner manages every invitation)
+    ("/api/invitations", "POST"): [Case(row("401 403 403 ok ok ok"), json={
+        "email": "nia@example.test", "name": "Nia New", "role": "student"})],
+    ("/invitations", "GET"): [Case(row("login 403 403 ok ok ok"))],
+    ("/invitations", "POST"): [Case(row("login 403 403 ok ok ok"), form={
+        "name": "Nia New", "email": "nia@example.test", "role": "student", "timezone": "UTC"})],
+    # no file sent: staff are asked to choose one (422), the rest are refused as everywhere
+    ("/invitations/preview", "POST"): [Case(row("login 403 403 422 422 422"))],
+    ("/invitations/import", "POST"): [Case(row("login 403 403 ok ok ok"), form={
+        "rows": '[[2,"Nia New","nia@example.test","student",""]]'})],
+    ("/invitations/<int:invitation_id>/resend", "POST"): [
+        Case(row("login 403 403 ok 404 ok"), path={"invitation_id": "{invitation}"}),
+    ],
+    ("/invitations/<int:invitation_id>/revoke", "POST"): [
+        Case(row("login 403 403 ok 404 ok"), path={"invitation_id": "{invitation}"}),
+    ],
+    # the link is the credential: whoever holds it may accept (the invitee is signed in as the new account)
+    ("/invitations/<token>", "GET"): [Case(PUBLIC, path={"token": "{invitation_token}"})],
+    ("/invitations/<token>", "POST"): [Case(PUBLIC, path={"token": "{invitation_token}"}, form={
+        "name": "Ivy Invited", "password": "a-good-password"})],
     # --- instructor A's schedule (the owner may manage anyone's)
     ("/schedule", "GET"): [Case(A_INSTRUCTOR, query={"instructor": "{instructor_a}"})],
     ("/schedule/blocks", "POST"): [Case(A_INSTRUCTOR, form={
