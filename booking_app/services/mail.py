@@ -46,7 +46,13 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 }
 # Mail about a person's account rather than a booking (always sent: no preference turns these off).
 # template -> subject pattern, filled from the mail's context.
-ACCOUNT_TEMPLATES: dict[str, str] = {}
+ACCOUNT_TEMPLATES: dict[str, str] = {
+    # passwords and the sign-in address
+    "password_reset": "Choose a new password for {studio}",
+    "password_changed": "Your {studio} password was changed",
+    "address_confirm": "Confirm your new sign-in address for {studio}",
+    "address_change_notice": "Your {studio} sign-in address is about to change",
+}
 MESSAGE_MAIL_DELAY = timedelta(minutes=2)
 MESSAGE_MAIL_SPACING = timedelta(minutes=10)
 
