@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from .. import wording
 from ..forms_common import SafeText
@@ -20,8 +20,7 @@ def _address_field(label: str) -> EmailField:
     return EmailField(label, filters=[_strip], validators=[
         DataRequired("Enter your email address."), SafeText("email address"),
         Length(max=MAX_EMAIL, message=f"Enter an email address of at most {MAX_EMAIL} characters."),
-        Email("Enter a valid email address, like name@example.com."),
-    ])
+    ])  # the shape is checked by the service, as for accounts the owner creates
 
 
 def _current_password_field() -> PasswordField:

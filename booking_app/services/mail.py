@@ -49,9 +49,9 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 ACCOUNT_TEMPLATES: dict[str, str] = {
     # passwords and the sign-in address
     "password_reset": "Choose a new password for {studio}",
-    "password_changed": "Your {studio} password was changed",
+    "password_changed": "Your password for {studio} was changed",
     "address_confirm": "Confirm your new sign-in address for {studio}",
-    "address_change_notice": "Your {studio} sign-in address is about to change",
+    "address_change_notice": "Your sign-in address for {studio} is about to change",
 }
 MESSAGE_MAIL_DELAY = timedelta(minutes=2)
 MESSAGE_MAIL_SPACING = timedelta(minutes=10)
