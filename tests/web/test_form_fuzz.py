@@ -259,8 +259,8 @@ def _pages(world: World) -> dict[str, list[str]]:
     n = world.names
     block_day, one_time_day = at(25, 0).date().isoformat(), at(20, 0).date().isoformat()  # as tests/matrix_world.py
     return {
-        "anonymous": ["/login", "/signup"],
-        "student_a": ["/profile", "/dashboard", "/bookings", "/notifications", f"/bookings/{n['booking']}",
+        "anonymous": ["/login", "/signup", "/password/forgot"],
+        "student_a": ["/profile", "/profile/password", "/profile/address", "/dashboard", "/bookings", "/notifications", f"/bookings/{n['booking']}",
                       f"/bookings/{n['pending']}", f"/bookings/{n['booking']}/messages",
                       f"/book/{n['instructor_a']}"],
         "instructor_a": ["/profile", "/dashboard", "/schedule", "/schedule?view=month", "/schedule/settings",
