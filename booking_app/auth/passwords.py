@@ -67,7 +67,7 @@ def forgot_password() -> str | Response:
             _field_error(form, exc)
         else:
             flash(wording.RESET_REQUESTED, "info")
-            return redirect(url_for("auth.login"))
+            return redirect(url_for("auth.forgot_password"))  # the form stays, to ask again
     return render_template("auth/forgot_password.html", form=form)
 
 

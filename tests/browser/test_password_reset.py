@@ -30,6 +30,7 @@ def test_a_forgotten_password_is_reset_from_the_mailed_link_once(page, page_prob
     db.session.remove()  # end the read: on SQLite an open transaction holds the write lock the server needs
 
     page.goto("/login")
+    screenshot(page, "login")
     page.get_by_role("link", name="Forgot your password?").click()
     expect(page.get_by_role("heading", name="Forgot your password?")).to_be_visible()
     screenshot(page, "password-forgot")
