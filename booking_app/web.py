@@ -16,6 +16,7 @@ from .booking.routes import bp as booking_bp
 from .cli import register_cli
 from .dashboard.routes import bp as dashboard_bp
 from .extensions import db, login_manager
+from .links.routes import bp as links_bp
 from .main import bp as main_bp
 from .messages.routes import bp as messages_bp
 from .models import User
@@ -27,6 +28,7 @@ NAV = [
     ("booking.book", "Book a lesson", {"anonymous", "student", "instructor", "owner"}),
     ("dashboard.index", "Dashboard", {"student", "instructor", "owner"}),
     ("availability.schedule", "My schedule", {"instructor", "owner"}),
+    ("links.manage", "Student links", {"instructor", "owner"}),
     ("admin.users", "People", {"owner"}),
     ("admin.studio", "Studio settings", {"owner"}),
 ]
@@ -64,7 +66,7 @@ def init_app(app: Flask) -> None:
     realtime.init_app(app)
     init_api(app)
     register_cli(app)
-    for bp in (availability_bp, booking_bp, dashboard_bp, messages_bp):
+    for bp in (availability_bp, booking_bp, dashboard_bp, messages_bp, links_bp):
         app.register_blueprint(bp)
 
     app.jinja_env.filters["localtime"] = views.localtime

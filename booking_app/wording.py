@@ -249,3 +249,51 @@ def address_change_sent(new: str, old: str) -> str:
 def address_changed(new: str) -> str:
     """Say that the sign-in address is now the new one."""
     return f"Your sign-in address is now {new}. Use it the next time you sign in."
+
+
+# --- links: action links in mails and personal booking links ----------------------------------------
+
+MAIL_ACTION_LABELS: dict[str, str] = {
+    "accept": "Accept", "decline": "Decline", "cancel": "Cancel the lesson", "reschedule": "Reschedule",
+}
+ACTION_QUESTIONS: dict[str, str] = {
+    "accept": "Accept this lesson request?", "decline": "Decline this lesson request?",
+    "cancel": "Cancel this lesson?", "reschedule": "Move this lesson to another time?",
+}
+ACTION_BUTTONS: dict[str, str] = {
+    "accept": "Accept the request", "decline": "Decline the request", "cancel": "Cancel the lesson",
+    "reschedule": "Ask to move the lesson",
+}
+# What a done action says; {other} is the other person's name.
+ACTION_DONE: dict[str, str] = {
+    "accept": "Lesson confirmed. {other} has been told.",
+    "decline": "Request declined. {other} has been told.",
+    "cancel": "Lesson cancelled. {other} has been told.",
+    "withdraw": "Request withdrawn; the time is free again. {other} has been told.",
+    "reschedule": "Request sent. {other} will answer soon; your lesson stays where it is until then.",
+}
+ACTION_LINK_INVALID = "This link is not valid. Check that it was copied whole, or sign in to find the booking."
+ACTION_LINK_EXPIRED = "This link has expired. Sign in to see where the booking stands."
+ACTION_MOVE_ASKED = "You already asked to move this lesson. Sign in to see your request and its answer."
+ACTION_CHOOSE_TIME = "Choose one of the times shown, then send the request again."
+ACTION_NO_TIMES = ("{name} has no other open {length} times in the next two weeks. "
+                   "Sign in and message them from the booking page.")
+BOOKING_LINK_UNKNOWN_STUDENT = ("We could not find an active student with that address. Check it, or ask the "
+                                "student to sign up first.")
+BOOKING_LINK_NOT_YOURS = "We could not find that student among yours. Add them by their email address instead."
+BOOKING_LINK_NONE = "There is no working link for {name} to withdraw."
+BOOKING_LINK_MADE = "A new personal link for {name} is ready below. Any older link of theirs no longer works."
+BOOKING_LINK_REVOKED = "{name}'s personal link no longer works."
+BOOKING_LINK_SIGN_IN = "Sign in to book a lesson with {name}, or create an account if you have none yet."
+BOOKING_LINK_OTHER_PERSON = ("This personal link was made for {student}. You are signed in as {viewer}: "
+                             "anything you book here is booked for you.")
+
+
+def action_no_longer_applies(status: str) -> str:
+    """Say why an action link did nothing: "This booking is already confirmed. This link no longer applies; …"."""
+    return f"{status_refusal(status)} This link no longer applies; sign in to see where the booking stands."
+
+
+def last_used(instant: datetime | None, tz: str) -> str:
+    """Say when a personal link was last opened, in the viewer's zone: "Thu 5 Feb 2027, 2:00 PM" or "Never"."""
+    return moment(instant, tz, "day_year_time") if instant is not None else "Never"

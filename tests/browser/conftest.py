@@ -19,6 +19,7 @@ from tests.conftest import free_port
 ROOT = Path(__file__).resolve().parent.parent.parent
 ARTIFACTS = ROOT / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
+LIVE_SECRET_KEY = "browser-test-secret-key-0123456789abcdef"  # the live server's key: signed links made here must match
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -32,7 +33,7 @@ def live_server(test_env: dict[str, str], tmp_path_factory: pytest.TempPathFacto
     log = tmp_path_factory.mktemp("live") / "gunicorn.log"
     env = dict(os.environ)
     env.update(DATABASE_URL=test_env["database_url"], REDIS_URL=test_env["redis_url"],
-               INSTANCE_PATH=test_env["instance"], SECRET_KEY="browser-test-secret-key-0123456789abcdef",
+               INSTANCE_PATH=test_env["instance"], SECRET_KEY=LIVE_SECRET_KEY,
                BASE_URL=f"http://127.0.0.1:{port}")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1", "--worker-connections",
@@ -84,7 +85,6 @@ class PageProblems:
 
     problems: list[str] = field(default_factory=list)
     expected: list[tuple[int, str]] = field(default_factory=list)
-
     expected_console: list[tuple[int, str]] = field(default_factory=list)
 
     def expect_status(self, status: int, url_part: str) -> None:

@@ -127,6 +127,29 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("/api/openapi.json", "GET"): [Case(PUBLIC)],
     ("/api/studio", "GET"): [Case(API_SIGNED_IN)],
     ("/api/studio", "PATCH"): [Case(API_OWNER_ONLY, json={"cancellation_window_hours": 12})],
+    # --- action links from mails: the signed token is the credential, whoever is signed in (or nobody)
+    ("/act/<any(accept, decline, cancel):action>/<string(maxlength=400):token>", "GET"): [
+        Case(PUBLIC, path={"action": "accept", "token": "{act_accept}"}),
+        Case(PUBLIC, path={"action": "cancel", "token": "{act_cancel}"}),
+    ],
+    ("/act/<any(accept, decline, cancel):action>/<string(maxlength=400):token>", "POST"): [
+        Case(PUBLIC, path={"action": "accept", "token": "{act_accept}"}),
+        Case(PUBLIC, path={"action": "decline", "token": "{act_decline}"}, form={"reason": "Away"}),
+        Case(PUBLIC, path={"action": "cancel", "token": "{act_cancel}"}),
+        # a token for another action is gone for everyone, and does nothing
+        Case(row("410 410 410 410 410 410"), path={"action": "decline", "token": "{act_accept}"}),
+    ],
+    ("/act/reschedule/<string(maxlength=400):token>", "GET"): [Case(PUBLIC, path={"token": "{act_reschedule}"})],
+    ("/act/reschedule/<string(maxlength=400):token>", "POST"): [
+        Case(PUBLIC, path={"token": "{act_reschedule}"}, form={"start": OPEN_SLOT}),
+    ],
+    # --- personal booking links: instructors manage their own; the link itself signs nobody in
+    ("/booking-links", "GET"): [Case(row("login 403 403 ok ok ok"))],
+    ("/booking-links", "POST"): [Case(row("login 403 403 ok ok ok"), form={"email": "{student_a_email}"})],
+    # student A booked with instructor A only: others are refused in words
+    ("/booking-links/<int:student_id>", "POST"): [Case(row("login 403 403 ok noop noop"))],
+    ("/booking-links/<int:student_id>/revoke", "POST"): [Case(row("login 403 403 ok noop noop"))],
+    ("/with/<string(maxlength=200):token>", "GET"): [Case(SIGNED_IN, path={"token": "{share}"})],
     # --- booking pages
     ("/book", "GET"): [Case(PUBLIC)],
     ("/book/<int:instructor_id>", "GET"): [Case(PUBLIC)],
@@ -318,7 +341,7 @@ def _fill(value: Any, names: dict[str, str]) -> Any:
 
 DEFAULT_PATH = {"booking_id": "{booking}", "instructor_id": "{instructor_a}", "window_id": "{weekly}",
                 "block_id": "{block}", "notification_id": "{notification}", "user_id": "{user}", "token": "{token}",
-                "token_id": "{token_a}"}
+                "token_id": "{token_a}", "student_id": "{user}"}
 
 
 def _url(app: Flask, rule_text: str, case: Case, names: dict[str, str]) -> str:
