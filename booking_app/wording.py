@@ -208,6 +208,49 @@ def lessons_to_rehome(name: str, count: int) -> str:
             "cancel or move each one, or reactivate the account.")
 
 
+# --- accounts: passwords and the sign-in address ----------------------------------------------------
+
+# The forgot-password answer: the same words whether or not an account uses the address.
+RESET_REQUESTED = (
+    "If an account uses this address, we have sent it a link to choose a new password. The link works once, "
+    "for one hour. If nothing arrives within a few minutes, check your spam folder or ask again."
+)
+RESET_DONE = ("Your new password is saved and you are signed in. Every other browser that was signed in to your "
+              "account has been signed out.")
+WRONG_PASSWORD = "That is not your current password. Check it and try again."
+ADDRESS_TAKEN = "An account already uses this address. Choose another address, or sign in to that account instead."
+SAME_ADDRESS = "That is already your sign-in address. Enter a different one."
+ACCOUNT_CLOSED = "This account is deactivated, so its password and address cannot change. Contact the studio."
+
+
+def link_deadline(expires_at: datetime, tz: str, clock: int = CLOCK_12) -> str:
+    """Say until when a mailed link works, in the recipient's zone: "Thu 5 Feb at 2:00 PM (CET)"."""
+    return when_abbreviated(expires_at, tz, clock)
+
+
+def others_signed_out(count: int) -> str:
+    """Say what a password change did to the user's other browsers."""
+    if count == 0:
+        return "No other browser was signed in to your account."
+    return f"{plural(count, 'other browser')} signed in to your account {'was' if count == 1 else 'were'} signed out."
+
+
+def password_changed(count: int) -> str:
+    """Say that a password change is saved, what it did elsewhere and that this browser stays signed in."""
+    return f"Your password is changed. {others_signed_out(count)} This browser stays signed in."
+
+
+def address_change_sent(new: str, old: str) -> str:
+    """Say where the confirmation of a new sign-in address went and what happens next."""
+    return (f"We sent a confirmation link to {new}. Your sign-in address changes to it once you open the link "
+            f"and confirm (it works for 24 hours). We also told {old} about the request.")
+
+
+def address_changed(new: str) -> str:
+    """Say that the sign-in address is now the new one."""
+    return f"Your sign-in address is now {new}. Use it the next time you sign in."
+
+
 # --- links: action links in mails and personal booking links ----------------------------------------
 
 MAIL_ACTION_LABELS: dict[str, str] = {

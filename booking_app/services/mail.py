@@ -48,6 +48,11 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 # template -> subject pattern, filled from the mail's context.
 ACCOUNT_TEMPLATES: dict[str, str] = {
     "invitation": "{inviter} invited you to {studio}",
+    # passwords and the sign-in address
+    "password_reset": "Choose a new password for {studio}",
+    "password_changed": "Your password for {studio} was changed",
+    "address_confirm": "Confirm your new sign-in address for {studio}",
+    "address_change_notice": "Your sign-in address for {studio} is about to change",
 }
 MESSAGE_MAIL_DELAY = timedelta(minutes=2)
 MESSAGE_MAIL_SPACING = timedelta(minutes=10)

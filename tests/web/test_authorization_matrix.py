@@ -62,6 +62,7 @@ A_BOOKING = row("login ok 404 ok 404 ok")
 API_A_BOOKING = row("401 ok 404 ok 404 ok")
 A_INSTRUCTOR = row("login 403 403 ok 403 ok")  # instructor A's schedule: instructor A and the owner
 API_A_INSTRUCTOR = row("401 403 403 ok 403 ok")
+GONE = row("410 410 410 410 410 410")  # a mailed link that does not work, whoever opens it
 STAFF_ACT = row("login noop 404 ok 404 ok")  # the student is refused in words, B's people do not see it
 
 TOMORROW = (NOW + timedelta(days=1)).date().isoformat()
@@ -204,6 +205,21 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("/profile/tokens", "POST"): [Case(SIGNED_IN, form={"name": "Matrix", "expires_in_days": "5"})],
     # Only student A holds this token; anyone else is told it does not exist and nothing changes.
     ("/profile/tokens/<int:token_id>/revoke", "POST"): [Case(row("login ok noop noop noop noop"))],
+    # Passwords and the sign-in address; a link that does not work is refused with 410 for everyone.
+    ("/password/forgot", "GET"): [Case(PUBLIC)],
+    ("/password/forgot", "POST"): [Case(PUBLIC, form={"email": "{student_a_email}"})],
+    ("/password/reset/<token>", "GET"): [Case(GONE, path={"token": "not-a-working-link"})],
+    ("/password/reset/<token>", "POST"): [Case(GONE, path={"token": "not-a-working-link"},
+                                               form={"password": "a-new-password", "confirm": "a-new-password"})],
+    ("/profile/password", "GET"): [Case(SIGNED_IN)],
+    ("/profile/password", "POST"): [Case(SIGNED_IN, form={
+        "current_password": Users.password, "password": "a-new-password", "confirm": "a-new-password"})],
+    ("/profile/address", "GET"): [Case(SIGNED_IN)],
+    ("/profile/address", "POST"): [Case(SIGNED_IN, form={"email": "moved@example.test", "password": Users.password})],
+    ("/address/confirm/<token>", "GET"): [Case(GONE, path={"token": "not-a-working-link"})],
+    ("/address/confirm/<token>", "POST"): [Case(GONE, path={"token": "not-a-working-link"})],
+    ("/api/password/forgot", "POST"): [Case(PUBLIC, json={"email": "{student_a_email}"})],
+    ("/api/password/reset", "POST"): [Case(GONE, json={"token": "not-a-working-link", "password": "a-new-password"})],
     ("/signup", "GET"): [Case(PUBLIC)],
     ("/signup", "POST"): [Case(PUBLIC, form={
         "name": "Neil New", "email": "neil@example.test", "password": "a-good-password", "timezone": "UTC"})],
