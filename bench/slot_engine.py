@@ -4,6 +4,7 @@ Usage (from the project root):
 
     .venv/bin/python bench/slot_engine.py                 # 300 timed runs a case, 2,000 random schedules
     BENCH_RUNS=1000 BENCH_SCHEDULES=10000 .venv/bin/python bench/slot_engine.py
+    BENCH_BEFORE=fb214bf .venv/bin/python bench/slot_engine.py   # also time the engine as it was at that commit
 
 Part 1, speed: for each month below the engine (`generate_slots`) and a minimal loop (one zoneinfo conversion
 per slot start, a set of booked starts, nothing else) produce the same (start, end) instants; the bench
@@ -20,21 +21,36 @@ from __future__ import annotations
 import os
 import random
 import statistics
+import subprocess
 import sys
 import time as clock
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from booking_app.domain.slots import Block, Busy, OneTimeWindow, Schedule, WeeklyWindow, generate_slots  # noqa: E402
 from booking_app.domain.timeutil import local_to_utc  # noqa: E402
 from tests.domain.naive_slots import naive_slots  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "300"))
+BEFORE = os.environ.get("BENCH_BEFORE")  # a git revision whose engine is timed too (same Schedule API)
+
+
+def engine_at(revision: str) -> Any:
+    """Load booking_app/domain/slots.py as it was at a git revision, as a separate module."""
+    source = subprocess.run(["git", "show", f"{revision}:booking_app/domain/slots.py"], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout
+    module = types.ModuleType(f"slots_at_{revision}")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    exec(compile(source, f"{revision}:slots.py", "exec"), module.__dict__)  # noqa: S102 (our own file, from git)
+    return module
 SCHEDULES = int(os.environ.get("BENCH_SCHEDULES", "2000"))
 
 
@@ -130,7 +146,10 @@ def timed(fn: Callable[[], object], runs: int, other: Callable[[], object]) -> t
 def speed() -> list[float]:
     print(f"Part 1: the engine vs a minimal zoneinfo loop, median of {RUNS} interleaved runs "
           f"(load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores)")
+    before = engine_at(BEFORE) if BEFORE else None
     header = f"{'month':<72} {'slots':>6} {'engine ms':>10} {'loop ms':>8} {'ratio':>6}"
+    if before is not None:
+        header += f" {'before ms':>10} {'ratio':>6}"
     print(header)
     print("-" * len(header))
     ratios = []
@@ -158,8 +177,22 @@ def speed() -> list[float]:
         mine, theirs = timed(engine, RUNS, loop)
         ratio = statistics.median(mine) / statistics.median(theirs)
         ratios.append(ratio)
-        print(f"{month.name:<72} {len(produced):>6} {statistics.median(mine):>10.3f} "
-              f"{statistics.median(theirs):>8.3f} {ratio:>6.2f}")
+        line = (f"{month.name:<72} {len(produced):>6} {statistics.median(mine):>10.3f} "
+                f"{statistics.median(theirs):>8.3f} {ratio:>6.2f}")
+        if before is not None:
+            old_schedule = before.Schedule(tz=month.tz, weekly=tuple(before.WeeklyWindow(*w) for w in
+                                           ((d, time(month.hours[0]), time(month.hours[1]), month.minutes)
+                                            for d in month.weekdays)), min_notice_minutes=month.notice_minutes)
+            old_busy = [before.Busy(b.starts_at, b.ends_at) for b in busy]
+
+            def old(old_schedule: Any = old_schedule, old_busy: list[Any] = old_busy, now: datetime = now,
+                    last: date = last, month: Month = month) -> object:
+                return before.generate_slots(old_schedule, busy=old_busy, start_on=month.first, end_on=last, now=now)
+
+            assert [(s.starts_at, s.ends_at) for s in old()] == expected, month.name  # type: ignore[attr-defined]
+            then, floor = timed(old, RUNS, loop)
+            line += f" {statistics.median(then):>10.3f} {statistics.median(then) / statistics.median(floor):>6.2f}"
+        print(line)
     print(f"worst ratio {max(ratios):.2f} (target <= 2)")
     return ratios
 
