@@ -100,10 +100,10 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    # SQLite's busy timeout sleeps inside C: under gevent it freezes the whole worker, and its polling
-    # (sleeps of up to 100 ms) loses every race against a process that hands the lock straight on, so
-    # one worker's requests starved while the other's ran (p95 3.3 s, timeouts at 50 connections).
-    # So a writer queues twice before it writes: within the process on a lock that gevent makes
+    # SQLite's busy timeout sleeps inside C: under gevent it freezes the whole worker while another
+    # process writes, and its polling (sleeps of up to 100 ms) can keep losing to a process that hands
+    # the lock straight on. (The seconds-long waits measured at 50 connections came mostly from inside
+    # one worker: see _take_turns and booking_app/gunicorn_worker.py.) So a writer queues twice: within the process on a lock that gevent makes
     # cooperative (greenlets and threads wait on it in turn), then across processes on an exclusive
     # flock of a file beside the database, waited for in a thread (gevent's pool under gevent), so the
     # event loop keeps serving and the kernel wakes the waiting process as soon as the holder lets go.
