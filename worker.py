@@ -69,7 +69,7 @@ def main(burst: bool = False, sweep_interval: int = 30) -> None:
                 # SimpleWorker runs jobs in this process, so they share the pushed app context.
                 worker = Worker([Queue(QUEUE_NAME, connection=connection)], connection=connection)
                 try:
-                    worker.work(burst=burst, with_scheduler=True)
+                    worker.work(burst=burst, with_scheduler=True, logging_level=app.config["WORKER_LOG_LEVEL"])
                 except (redis.ConnectionError, redis.TimeoutError) as exc:
                     log.warning("the worker lost Redis (%s)", exc)
                 if burst or Worker.stop_signalled:

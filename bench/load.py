@@ -11,7 +11,7 @@ One command (from the project root):
 For each database (the SQLite default in a fresh temporary INSTANCE_PATH, then PostgreSQL when
 BENCH_DATABASE_URL is set: its `public` schema is dropped and recreated first) it runs
 `flask --app wsgi db upgrade` and `flask --app wsgi seed-demo`, starts gunicorn exactly as the Procfile
-does (gevent, 2 workers, 1000 connections each, no control socket) plus `python worker.py`, and drives it
+does (its gevent worker class, 2 workers, 1000 connections each, no control socket) plus `python worker.py`, and drives it
 with Debian's wrk (`/usr/bin/wrk -t2 -cN -dNs --latency`, with a Lua `done()` that prints p50/p95/p99).
 Redis is BENCH_REDIS_URL (flushed first) or an embedded server this process owns. Rate limits are on,
 as in production.
@@ -124,6 +124,14 @@ end
 """
 
 _STARTED: list[subprocess.Popen[bytes]] = []
+
+
+def procfile_worker_class() -> str:
+    """Return the gunicorn worker class the Procfile's web line names (the bench runs what production runs)."""
+    match = re.search(r"--worker-class\s+(\S+)", (ROOT / "Procfile").read_text())
+    if match is None:
+        raise SystemExit("the Procfile's web line names no --worker-class")
+    return match.group(1)
 
 
 # --- processes ----------------------------------------------------------------------------------------
@@ -445,7 +453,7 @@ def run_database(label: str, database_url: str | None, args: argparse.Namespace)
         _flask(env, "seed-demo")
         student_token = _flask(env, "users", "token", "sam@demo.studio", "--name", "load bench")
         log = work / "app.log"
-        web = _spawn([sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", str(args.workers),
+        web = _spawn([sys.executable, "-m", "gunicorn", "--worker-class", procfile_worker_class(), "--workers", str(args.workers),
                       "--worker-connections", "1000", "--timeout", "60", "--no-control-socket",
                       "--bind", f"127.0.0.1:{port}", "wsgi:app"], env, log)
         worker = _spawn([sys.executable, "worker.py"], env, log)

@@ -15,7 +15,7 @@ from pathlib import Path
 # Run as `python bench/slots.py` from anywhere: make the project importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from booking_app.domain.slots import Busy, WeeklyWindow, generate_slots  # noqa: E402
+from booking_app.domain.slots import Busy, Schedule, WeeklyWindow, generate_slots  # noqa: E402
 from booking_app.domain.timeutil import local_to_utc  # noqa: E402
 
 TZ = "America/New_York"
@@ -66,10 +66,8 @@ def median_ms(fn: Callable[[], object], runs: int) -> tuple[float, float, int]:
 
 def engine(weekly: list[WeeklyWindow], busy: list[Busy]) -> Callable[[], object]:
     def run() -> object:
-        return generate_slots(
-            weekly=weekly, one_time=[], blocks=[], busy=busy, tz=TZ, start_on=MONTH_START, end_on=MONTH_END,
-            now=NOW, min_notice_minutes=120,
-        )
+        schedule = Schedule(tz=TZ, weekly=tuple(weekly), min_notice_minutes=120)
+        return generate_slots(schedule, busy=busy, start_on=MONTH_START, end_on=MONTH_END, now=NOW)
 
     return run
 

@@ -12,7 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .services import ServiceError
+from .services import ServiceError, invitations
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 jobs_cli = AppGroup("jobs", help="Run background work by hand.")
@@ -53,6 +53,20 @@ def revoke_tokens_command(email: str) -> None:
     from .services.sessions import revoke_all_tokens
 
     click.echo(revoke_all_tokens(_user_by_email(email)))
+
+
+@users_cli.command("invite")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["owner", "instructor", "student"]), required=True)
+@click.option("--timezone", "timezone_", default=None, help="IANA zone of the new account (default UTC).")
+def invite_command(email: str, name: str, role: str, timezone_: str | None) -> None:
+    """Invite a person (the invitation is mailed too) and print the invitation link alone on stdout."""
+    try:
+        sent = invitations.invite(None, email=email, name=name, role=role, timezone=timezone_)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(sent.url)
 
 
 def _user_by_email(email: str):  # type: ignore[no-untyped-def]

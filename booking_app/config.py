@@ -27,6 +27,16 @@ def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _log_level(environ: Mapping[str, str], name: str, default: str) -> str:
+    raw = (environ.get(name) or default).strip().upper()
+    if raw not in LOG_LEVELS:
+        raise RuntimeError(f"{name} must be one of {', '.join(LOG_LEVELS)}, not {raw!r}.")
+    return raw
+
+
 def config_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Return Flask config values taken from the environment (documented in README.md)."""
     env = os.environ if environ is None else environ
@@ -51,4 +61,6 @@ def config_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "RATELIMIT_ENABLED": _bool(env, "RATELIMIT_ENABLED", True),
         "SSE_HEARTBEAT_SECONDS": _int(env, "SSE_HEARTBEAT_SECONDS", 15),
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
+        # RQ logs every job at INFO, the sweep included (every 30 s): quiet unless asked for.
+        "WORKER_LOG_LEVEL": _log_level(env, "WORKER_LOG_LEVEL", "WARNING"),
     }

@@ -83,6 +83,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     email_opt_out: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
     # Secret of the private calendar feed URL; None until the user turns the feed on.
     feed_token: Mapped[str | None] = mapped_column(sa.String(64), index=True, unique=True)
+    # Set when the person deleted their account: the row stays (bookings keep their integrity), erased.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     instructor_settings: Mapped[InstructorSettings | None] = relationship(
         back_populates="user", uselist=False, lazy="select"
@@ -101,6 +103,10 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sign-in for deactivated accounts
         return self.active
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
     @property
     def teaches(self) -> bool:
@@ -275,6 +281,7 @@ class BookingChange(db.Model):  # type: ignore[name-defined,misc]
     """One row of a booking's history: who changed what, when."""
 
     __tablename__ = "booking_changes"
+    __table_args__ = (sa.Index("ix_booking_changes_at", "at"),)  # the owner's audit log reads newest first
 
     id: Mapped[int] = mapped_column(primary_key=True)
     booking_id: Mapped[int] = mapped_column(sa.ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
@@ -407,3 +414,26 @@ class Effect(db.Model):  # type: ignore[name-defined,misc]
     # Set just before a step that cannot be taken back (handing a mail to the SMTP server): a later attempt
     # after a crash skips that step rather than doing it twice.
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
+    """One line of the studio's audit log: who did what to whom (services/audit.py names the actions)."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        sa.Index("ix_audit_entries_at", "at"),
+        sa.Index("ix_audit_entries_actor_id", "actor_id"),
+        sa.Index("ix_audit_entries_subject_user_id", "subject_user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None: the system acted.
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    subject_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bookings.id"))
+    detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="select")
+    subject: Mapped[User | None] = relationship(foreign_keys=[subject_user_id], lazy="select")

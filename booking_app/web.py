@@ -16,9 +16,12 @@ from .booking.routes import bp as booking_bp
 from .cli import register_cli
 from .dashboard.routes import bp as dashboard_bp
 from .extensions import db, login_manager
+from .invitations.routes import bp as invitations_bp
+from .links.routes import bp as links_bp
 from .main import bp as main_bp
 from .messages.routes import bp as messages_bp
 from .models import User
+from .privacy.routes import bp as privacy_bp
 from .services.sessions import user_for_session
 from .services.studio import studio_name
 
@@ -27,8 +30,11 @@ NAV = [
     ("booking.book", "Book a lesson", {"anonymous", "student", "instructor", "owner"}),
     ("dashboard.index", "Dashboard", {"student", "instructor", "owner"}),
     ("availability.schedule", "My schedule", {"instructor", "owner"}),
+    ("links.manage", "Student links", {"instructor", "owner"}),
+    ("invitations.index", "Invitations", {"instructor"}),  # the owner finds them on People
     ("admin.users", "People", {"owner"}),
     ("admin.studio", "Studio settings", {"owner"}),
+    ("admin.audit", "Audit log", {"owner"}),
 ]
 
 
@@ -64,7 +70,7 @@ def init_app(app: Flask) -> None:
     realtime.init_app(app)
     init_api(app)
     register_cli(app)
-    for bp in (availability_bp, booking_bp, dashboard_bp, messages_bp):
+    for bp in (availability_bp, booking_bp, dashboard_bp, messages_bp, links_bp, privacy_bp, invitations_bp):
         app.register_blueprint(bp)
 
     app.jinja_env.filters["localtime"] = views.localtime

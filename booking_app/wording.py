@@ -206,3 +206,204 @@ def lessons_to_rehome(name: str, count: int) -> str:
     """Ask the owner to see to a deactivated instructor's lessons ahead."""
     return (f"{name} still has {plural(count, 'confirmed lesson')} ahead, listed here: "
             "cancel or move each one, or reactivate the account.")
+
+
+# --- accounts: passwords and the sign-in address ----------------------------------------------------
+
+# The forgot-password answer: the same words whether or not an account uses the address.
+RESET_REQUESTED = (
+    "If an account uses this address, we have sent it a link to choose a new password. The link works once, "
+    "for one hour. If nothing arrives within a few minutes, check your spam folder or ask again."
+)
+RESET_DONE = ("Your new password is saved and you are signed in. Every other browser that was signed in to your "
+              "account has been signed out.")
+WRONG_PASSWORD = "That is not your current password. Check it and try again."
+ADDRESS_TAKEN = "An account already uses this address. Choose another address, or sign in to that account instead."
+SAME_ADDRESS = "That is already your sign-in address. Enter a different one."
+ACCOUNT_CLOSED = "This account is deactivated, so its password and address cannot change. Contact the studio."
+
+
+def link_deadline(expires_at: datetime, tz: str, clock: int = CLOCK_12) -> str:
+    """Say until when a mailed link works, in the recipient's zone: "Thu 5 Feb at 2:00 PM (CET)"."""
+    return when_abbreviated(expires_at, tz, clock)
+
+
+def others_signed_out(count: int) -> str:
+    """Say what a password change did to the user's other browsers."""
+    if count == 0:
+        return "No other browser was signed in to your account."
+    return f"{plural(count, 'other browser')} signed in to your account {'was' if count == 1 else 'were'} signed out."
+
+
+def password_changed(count: int) -> str:
+    """Say that a password change is saved, what it did elsewhere and that this browser stays signed in."""
+    return f"Your password is changed. {others_signed_out(count)} This browser stays signed in."
+
+
+def address_change_sent(new: str, old: str) -> str:
+    """Say where the confirmation of a new sign-in address went and what happens next."""
+    return (f"We sent a confirmation link to {new}. Your sign-in address changes to it once you open the link "
+            f"and confirm (it works for 24 hours). We also told {old} about the request.")
+
+
+def address_changed(new: str) -> str:
+    """Say that the sign-in address is now the new one."""
+    return f"Your sign-in address is now {new}. Use it the next time you sign in."
+
+
+# --- links: action links in mails and personal booking links ----------------------------------------
+
+MAIL_ACTION_LABELS: dict[str, str] = {
+    "accept": "Accept", "decline": "Decline", "cancel": "Cancel the lesson", "reschedule": "Reschedule",
+}
+ACTION_QUESTIONS: dict[str, str] = {
+    "accept": "Accept this lesson request?", "decline": "Decline this lesson request?",
+    "cancel": "Cancel this lesson?", "reschedule": "Move this lesson to another time?",
+}
+ACTION_BUTTONS: dict[str, str] = {
+    "accept": "Accept the request", "decline": "Decline the request", "cancel": "Cancel the lesson",
+    "reschedule": "Ask to move the lesson",
+}
+# What a done action says; {other} is the other person's name.
+ACTION_DONE: dict[str, str] = {
+    "accept": "Lesson confirmed. {other} has been told.",
+    "decline": "Request declined. {other} has been told.",
+    "cancel": "Lesson cancelled. {other} has been told.",
+    "withdraw": "Request withdrawn; the time is free again. {other} has been told.",
+    "reschedule": "Request sent. {other} will answer soon; your lesson stays where it is until then.",
+}
+ACTION_LINK_INVALID = "This link is not valid. Check that it was copied whole, or sign in to find the booking."
+ACTION_LINK_EXPIRED = "This link has expired. Sign in to see where the booking stands."
+ACTION_MOVE_ASKED = "You already asked to move this lesson. Sign in to see your request and its answer."
+ACTION_CHOOSE_TIME = "Choose one of the times shown, then send the request again."
+ACTION_NO_TIMES = ("{name} has no other open {length} times in the next two weeks. "
+                   "Sign in and message them from the booking page.")
+BOOKING_LINK_UNKNOWN_STUDENT = ("We could not find an active student with that address. Check it, or ask the "
+                                "student to sign up first.")
+BOOKING_LINK_NOT_YOURS = "We could not find that student among yours. Add them by their email address instead."
+BOOKING_LINK_NONE = "There is no working link for {name} to withdraw."
+BOOKING_LINK_MADE = "A new personal link for {name} is ready below. Any older link of theirs no longer works."
+BOOKING_LINK_REVOKED = "{name}'s personal link no longer works."
+BOOKING_LINK_SIGN_IN = "Sign in to book a lesson with {name}, or create an account if you have none yet."
+BOOKING_LINK_OTHER_PERSON = ("This personal link was made for {student}. You are signed in as {viewer}: "
+                             "anything you book here is booked for you.")
+
+
+def action_no_longer_applies(status: str) -> str:
+    """Say why an action link did nothing: "This booking is already confirmed. This link no longer applies; …"."""
+    return f"{status_refusal(status)} This link no longer applies; sign in to see where the booking stands."
+
+
+def last_used(instant: datetime | None, tz: str) -> str:
+    """Say when a personal link was last opened, in the viewer's zone: "Thu 5 Feb 2027, 2:00 PM" or "Never"."""
+    return moment(instant, tz, "day_year_time") if instant is not None else "Never"
+
+# --- privacy and the audit log ---------------------------------------------------------------------
+
+# What a deleted account is called wherever its name was shown (threads, history, the audit log).
+DELETED_USER = "Deleted user"
+
+# The audit log's actions (services/audit.py AuditAction) as its lines say them: "<actor> <words> <subject>".
+AUDIT_WORDS: dict[str, str] = {
+    "role.changed": "changed the role of",
+    "account.deactivated": "deactivated the account of",
+    "account.reactivated": "reactivated the account of",
+    "account.deleted": "deleted their own account",
+    "invitation.sent": "invited",
+    "invitation.resent": "sent the invitation again to",
+    "invitation.revoked": "withdrew the invitation of",
+    "invitation.accepted": "accepted the invitation and joined as",
+    "users.imported": "imported people from a CSV file",
+}
+
+# A booking's change in the audit log, by what it did (see `booking_change_kind`).
+BOOKING_CHANGE_WORDS: dict[str, str] = {
+    "requested": "requested a lesson", "moved": "moved a lesson", "withdrawn": "withdrew a request",
+    "confirmed": "confirmed a lesson", "declined": "declined a request", "cancelled": "cancelled a lesson",
+    "expired": "(a request expired without an answer)", "completed": "(a lesson was completed)",
+    "no_show": "marked a no-show",
+}
+
+SYSTEM_ACTOR = "Automatically"
+
+
+def booking_change_kind(from_status: str | None, to_status: str, by_student: bool) -> str:
+    """Name what a booking change did: "requested", "moved", "withdrawn", or the status it reached."""
+    if from_status is None:
+        return "requested"
+    if from_status == to_status:
+        return "moved"
+    if to_status == "cancelled" and from_status == "pending" and by_student:
+        return "withdrawn"
+    return to_status
+
+
+def audit_detail(action: str, detail: dict[str, object]) -> str:
+    """Say an audit line's details: "from student to instructor", "was a student; 2 lessons and requests cancelled"."""
+    if action == "role.changed" and "from" in detail:
+        return f"from {detail['from']} to {detail.get('to', '')}"
+    if action == "account.deleted" and "role" in detail:
+        cancelled = int(str(detail.get("cancelled", 0)))
+        ahead = plural(cancelled, "lesson or request", "lessons and requests") if cancelled else "nothing"
+        return f"was {'an' if str(detail['role'])[:1] in 'aeiou' else 'a'} {detail['role']}; {ahead} ahead cancelled"
+    return ", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in sorted(detail.items()))
+
+
+def account_deleted_notice(lessons: int) -> str:
+    """Tell the person whose account was just deleted what happened."""
+    were = "was" if lessons == 1 else "were"
+    cancelled = (f" {plural(lessons, 'lesson or request', 'lessons and requests')} ahead {were} cancelled, "
+                 "and the other person was told." if lessons else "")
+    return f"Your account is deleted and you are signed out.{cancelled} Thank you for being part of the studio."
+
+
+LEAVER_CANCEL_REASON = {
+    "student": "The student deleted their account.",
+    "instructor": "The instructor deleted their account.",
+}
+
+# --- accounts: invitations --------------------------------------------------------------------------
+
+ROLE_ARTICLES = {"owner": "an owner", "instructor": "an instructor", "student": "a student"}
+
+
+def as_role(role: str) -> str:
+    """Say a role after "as": "a student", "an instructor"."""
+    return ROLE_ARTICLES.get(role, role)
+
+
+def until_with_zone(instant: datetime, tz: str, clock: int = CLOCK_12) -> str:
+    """Say when something ends, for a mail read days later: "Thu 10 Dec 2026, 3:00 PM CET"."""
+    return f"{when(instant, tz, 'day_year', clock)} {local(instant, tz).tzname()}"
+
+
+def invitation_expiry(expires_at: datetime | None, tz: str, expired: bool) -> str:
+    """Say when an invitation stops (or stopped) working, in the viewer's zone: "Expires Thu 10 Dec 2026, 3:00 PM"."""
+    if expires_at is None:
+        return ""
+    return f"{'Expired' if expired else 'Expires'} {when(expires_at, tz, 'day_year')}"
+
+
+def invitation_sent(name: str, email: str, replaced: bool) -> str:
+    """Confirm one invitation: "Invitation sent to Sam Lee (sam@example.com); the link works for 7 days."."""
+    again = " A new link replaces the earlier one." if replaced else ""
+    return f"Invitation sent to {name} ({email}); the link works for 7 days.{again}"
+
+
+def invitations_sent(count: int, replaced: int) -> str:
+    """Confirm an import: "12 invitations sent (2 replace earlier ones)."."""
+    if not replaced:
+        return f"{plural(count, 'invitation')} sent; each link works for 7 days."
+    return (f"{plural(count, 'invitation')} sent ({replaced} {'replaces an earlier one' if replaced == 1 else 'replace earlier ones'}); "
+            "each link works for 7 days.")
+
+
+def invitation_revoked(email: str) -> str:
+    """Confirm a withdrawn invitation."""
+    return f"The invitation to {email} is withdrawn; its link no longer works."
+
+
+def invitation_refused(count: int) -> str:
+    """Say why nothing was imported: "2 rows have problems, so nobody was invited. Fix them and upload again."."""
+    rows = "1 row has a problem" if count == 1 else f"{count} rows have problems"
+    return f"{rows}, so nobody was invited. Fix the file and upload it again."

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from booking_app.extensions import db
-from booking_app.models import ApiToken, Block, Booking, Notification, OneTimeWindow, WeeklyWindow
+from booking_app.models import AccessLink, ApiToken, Block, Booking, Notification, OneTimeWindow, WeeklyWindow
 from tests.booking_helpers import at, open_hours
 from tests.conftest import Users
 
@@ -23,6 +23,7 @@ def build_world() -> dict[str, Any]:
     from booking_app.services.availability import add_block, add_one_time_window
     from booking_app.services.effects import run_due
     from booking_app.services.feed import enable_feed
+    from booking_app.services.invitations import invite
     from booking_app.services.notifications import notify
     from booking_app.services.sessions import issue_token
 
@@ -68,13 +69,32 @@ def build_world() -> dict[str, Any]:
     assert notification is not None and weekly is not None and isinstance(one_time, OneTimeWindow)
     assert isinstance(block, Block)
     assert db.session.get(Booking, pending.id).status == "pending"
+    invitation = invite(ia, email="ivy@example.test", name="Ivy Invited", role="student")
     names = {
+        "invitation": str(invitation.link.id), "invitation_token": invitation.url.rsplit("/", 1)[1],
         "booking": str(confirmed.id), "pending": str(pending.id), "message": str(message.id),
         "notification": str(notification.id), "weekly": str(weekly.id), "one_time": str(one_time.id),
         "block": str(block.id), "instructor_a": str(ia.id), "user": str(sa_.id),
         "token": str(db.session.get(type(sa_), sa_.id).feed_token), "student_a_email": sa_.email,
     }
+    names.update(_link_names(ia, sa_, pending, confirmed))
     tokens = {actor: issue_token(person, "matrix") for actor, person in people.items()}
     names["token_a"] = str(db.session.scalar(sa.select(ApiToken.id).where(ApiToken.user_id == sa_.id)))
     ids = {actor: person.id for actor, person in people.items()}
     return {"names": names, "tokens": tokens, "ids": ids}
+
+
+def _link_names(instructor: Any, student: Any, pending: Booking, confirmed: Booking) -> dict[str, str]:
+    """Return the tokens of A's action links (as mailed) and of student A's personal link to instructor A."""
+    from booking_app.domain.mail_actions import MailAction
+    from booking_app.services import action_tokens, booking_links
+
+    names = {f"act_{action.value}": action_tokens.sign(action, pending, instructor)
+             for action in (MailAction.ACCEPT, MailAction.DECLINE)}
+    names.update({f"act_{action.value}": action_tokens.sign(action, confirmed, student)
+                  for action in (MailAction.CANCEL, MailAction.RESCHEDULE)})
+    booking_links.give_link(instructor, student_id=student.id)
+    link = db.session.scalars(sa.select(AccessLink).order_by(AccessLink.id.desc())).first()
+    assert link is not None
+    names["share"] = str(booking_links.link_url(link)).rsplit("/", 1)[-1]
+    return names

@@ -69,3 +69,7 @@ def test_config_reads_the_environment_only_when_the_app_is_created(tmp_path, tes
     assert values["SSE_HEARTBEAT_SECONDS"] == 3
     with pytest.raises(RuntimeError, match="SMTP_PORT must be a whole number"):
         config_from_env({"SMTP_PORT": "lots"})
+    assert config_from_env({})["WORKER_LOG_LEVEL"] == "WARNING"
+    assert config_from_env({"WORKER_LOG_LEVEL": "info"})["WORKER_LOG_LEVEL"] == "INFO"
+    with pytest.raises(RuntimeError, match="WORKER_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR"):
+        config_from_env({"WORKER_LOG_LEVEL": "loud"})

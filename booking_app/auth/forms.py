@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
@@ -16,15 +18,22 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 
 from ..domain.zones import common_timezones
 from ..forms_common import SafeText
+from ..services.passwords import MAX_PASSWORD
+from ..services.users import MIN_PASSWORD
+
+
+def new_password_rules() -> list[Any]:
+    """The rules a new password meets wherever one is chosen: signing up, a reset link, the profile."""
+    return [DataRequired("Choose a password."),
+            Length(min=MIN_PASSWORD, message=f"Choose a password of at least {MIN_PASSWORD} characters."),
+            Length(max=MAX_PASSWORD, message=f"Choose a password of at most {MAX_PASSWORD} characters."),
+            SafeText("password")]
 
 
 class SignUpForm(FlaskForm):
     name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=120), SafeText("name")])
     email = EmailField("Email", filters=[lambda v: v.strip() if v else v], validators=[DataRequired("Enter your email address."), SafeText("email address"), Email("Enter a valid email address, like name@example.com.")])
-    password = PasswordField(
-        "Password",
-        validators=[DataRequired("Choose a password."), Length(min=8, message="Choose a password of at least 8 characters."), SafeText("password")],
-    )
+    password = PasswordField("Password", validators=new_password_rules())
     timezone = SelectField("Timezone", choices=[], validate_choice=False, render_kw={"data-browser-tz": "1"})
     next = HiddenField()
     submit = SubmitField("Create account")

@@ -32,6 +32,8 @@ class Action(StrEnum):
     COMPLETE = "complete"
     NO_SHOW = "no_show"
     AUTO_DECLINE = "auto_decline"
+    # The person's account is being deleted: their requests and lessons ahead go, whatever the window.
+    CLOSE_ACCOUNT = "close_account"
 
 
 class Role(StrEnum):
@@ -114,8 +116,8 @@ class _Party(Enum):
 
 _PERMITTED: dict[_Party, frozenset[Action]] = {
     _Party.SYSTEM: frozenset({Action.EXPIRE, Action.COMPLETE, Action.AUTO_DECLINE}),
-    _Party.STAFF: frozenset({Action.CONFIRM, Action.DECLINE, Action.CANCEL, Action.NO_SHOW}),
-    _Party.STUDENT: frozenset({Action.CANCEL}),
+    _Party.STAFF: frozenset({Action.CONFIRM, Action.DECLINE, Action.CANCEL, Action.NO_SHOW, Action.CLOSE_ACCOUNT}),
+    _Party.STUDENT: frozenset({Action.CANCEL, Action.CLOSE_ACCOUNT}),
     _Party.STRANGER: frozenset(),
 }
 
@@ -154,6 +156,8 @@ def next_status(
     _require_aware(now, booking.starts_at, booking.ends_at, booking.expires_at)
     if action not in _PERMITTED[_party(booking, actor)]:
         raise TransitionRefused(FORBIDDEN, "forbidden")
+    if action is Action.CLOSE_ACCOUNT and actor.user_id not in (booking.instructor_id, booking.student_id):
+        raise TransitionRefused(FORBIDDEN, "forbidden")  # only the person leaving, not the owner on their behalf
 
     if action is Action.EXPIRE and booking.status is Status.PENDING:
         if now < booking.expires_at:
@@ -169,10 +173,14 @@ def next_status(
             return Status.CONFIRMED
         if action in (Action.DECLINE, Action.AUTO_DECLINE):
             return Status.DECLINED
-        if action is Action.CANCEL:
+        if action in (Action.CANCEL, Action.CLOSE_ACCOUNT):
             return Status.CANCELLED
 
     if status is Status.CONFIRMED:
+        if action is Action.CLOSE_ACCOUNT:
+            if now >= booking.starts_at:
+                raise TransitionRefused(ALREADY_STARTED, "already_started")
+            return Status.CANCELLED
         if action is Action.CANCEL:
             return _cancel_confirmed(booking, actor, now, cancellation_window_hours)
         if action is Action.NO_SHOW:

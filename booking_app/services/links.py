@@ -26,11 +26,15 @@ GONE_SENTENCES = {
 
 
 def issue(purpose: LinkPurpose, *, user: User | None = None, email: str = "", data: dict[str, Any] | None = None,
-          created_by: User | None = None, lifetime: timedelta | None = None) -> tuple[AccessLink, str]:
-    """Add a link (flushed, not committed: it belongs to the caller's transaction) and return it with its secret."""
+          created_by: User | None = None, lifetime: timedelta | None = None,
+          secret: str | None = None) -> tuple[AccessLink, str]:
+    """Add a link (flushed, not committed: it belongs to the caller's transaction) and return it with its secret.
+
+    A caller that must show the link again later passes a `secret` it can derive (never one stored as is).
+    """
     now = clock.now()
     lifetime = lifetime if lifetime is not None else LIFETIMES[purpose]
-    secret = secrets.token_urlsafe(32)
+    secret = secret or secrets.token_urlsafe(32)
     link = AccessLink(
         purpose=purpose, token_hash=hash_secret(secret), user_id=user.id if user else None,
         email=email or (user.email if user else ""), data=dict(data or {}),

@@ -20,7 +20,7 @@ from .. import wording
 from ..domain.bookings import Status, effective_status
 from ..extensions import db
 from ..models import Booking, Effect, Message, MessageRead, User
-from . import clock, effects
+from . import action_tokens, clock, effects
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,14 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 }
 # Mail about a person's account rather than a booking (always sent: no preference turns these off).
 # template -> subject pattern, filled from the mail's context.
-ACCOUNT_TEMPLATES: dict[str, str] = {}
+ACCOUNT_TEMPLATES: dict[str, str] = {
+    "invitation": "{inviter} invited you to {studio}",
+    # passwords and the sign-in address
+    "password_reset": "Choose a new password for {studio}",
+    "password_changed": "Your password for {studio} was changed",
+    "address_confirm": "Confirm your new sign-in address for {studio}",
+    "address_change_notice": "Your sign-in address for {studio} is about to change",
+}
 MESSAGE_MAIL_DELAY = timedelta(minutes=2)
 MESSAGE_MAIL_SPACING = timedelta(minutes=10)
 
@@ -124,6 +131,8 @@ def compose(user: User, template: str, booking: Booking, now: datetime | None = 
         "ends": wording.when_with_zone(booking.ends_at, user.timezone),
         "url": f"{current_app.config['BASE_URL']}/bookings/{booking.id}",
         "studio": current_app.config.get("STUDIO_NAME_OVERRIDE") or _studio_name(),
+        # Accept/Decline for the instructor's request mail, Reschedule/Cancel (or the policy) for the student's.
+        "actions": action_tokens.for_mail(template, booking, user, now),
     }
     if template == "messages":
         unread = _unread_messages(user, booking)
@@ -138,8 +147,9 @@ def compose(user: User, template: str, booking: Booking, now: datetime | None = 
     mail["Message-ID"] = make_msgid(domain="booking.local")
     text = render_template(f"mail/{template}.txt", **context)
     mail.set_content(text)
-    # The HTML part escapes the rendered text (notes and messages are user input).
-    mail.add_alternative(render_template("mail/base.html", text_body=str(text), **context), subtype="html")
+    # The HTML part escapes the rendered text (notes and messages are user input); action links become buttons.
+    html_text = render_template(f"mail/{template}.txt", **context, for_html=True) if context["actions"].links else text
+    mail.add_alternative(render_template("mail/base.html", text_body=str(html_text), **context), subtype="html")
     if template in ("booking_confirmed", "booking_cancelled", "booking_moved"):
         from ..ics import invitation
 

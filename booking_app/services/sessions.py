@@ -79,6 +79,17 @@ def end_all_sessions(user: User, *, commit: bool = True) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def end_other_sessions(user: User, keep: str | None, *, commit: bool = True) -> int:
+    """End every session of the user except the one whose secret is `keep`; return how many were ended."""
+    query = sa.update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    if keep:
+        query = query.where(UserSession.key_hash != hash_secret(keep))
+    result = db.session.execute(query.values(ended_at=clock.now()))
+    if commit:
+        db.session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def open_session_count(user: User) -> int:
     """Return how many browsers are signed in as the user."""
     return db.session.scalar(

@@ -19,6 +19,7 @@ from tests.conftest import free_port
 ROOT = Path(__file__).resolve().parent.parent.parent
 ARTIFACTS = ROOT / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
+LIVE_SECRET_KEY = "browser-test-secret-key-0123456789abcdef"  # the live server's key: signed links made here must match
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -32,7 +33,7 @@ def live_server(test_env: dict[str, str], tmp_path_factory: pytest.TempPathFacto
     log = tmp_path_factory.mktemp("live") / "gunicorn.log"
     env = dict(os.environ)
     env.update(DATABASE_URL=test_env["database_url"], REDIS_URL=test_env["redis_url"],
-               INSTANCE_PATH=test_env["instance"], SECRET_KEY="browser-test-secret-key-0123456789abcdef",
+               INSTANCE_PATH=test_env["instance"], SECRET_KEY=LIVE_SECRET_KEY,
                BASE_URL=f"http://127.0.0.1:{port}")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1", "--worker-connections",
@@ -84,10 +85,22 @@ class PageProblems:
 
     problems: list[str] = field(default_factory=list)
     expected: list[tuple[int, str]] = field(default_factory=list)
+    expected_console: list[tuple[int, str]] = field(default_factory=list)
 
     def expect_status(self, status: int, url_part: str) -> None:
-        """Allow one response of this status whose URL contains url_part."""
+        """Allow one response of this status whose URL contains url_part (and the console line Chromium logs for it)."""
         self.expected.append((status, url_part))
+        self.expected_console.append((status, url_part))
+
+    def on_console(self, msg) -> None:  # type: ignore[no-untyped-def]
+        if msg.type != "error":
+            return
+        url = (msg.location or {}).get("url", "")
+        for allowed in self.expected_console:
+            if f"status of {allowed[0]}" in msg.text and allowed[1] in url:
+                self.expected_console.remove(allowed)
+                return
+        self.problems.append(f"console: {msg.text}")
 
     def on_response(self, response) -> None:  # type: ignore[no-untyped-def]
         if response.status < 400:
@@ -124,7 +137,7 @@ def page(app, browser, live_server, page_problems, browser_context_options) -> I
     context = browser.new_context(base_url=live_server, **browser_context_options)  # type: ignore[attr-defined]
     page = context.new_page()
     page.set_default_timeout(10_000)
-    page.on("console", lambda msg: msg.type == "error" and page_problems.problems.append(f"console: {msg.text}"))
+    page.on("console", page_problems.on_console)
     page.on("pageerror", lambda exc: page_problems.problems.append(f"page error: {exc.stack or exc}"))
     page.on("response", page_problems.on_response)
     page.on("requestfailed", page_problems.on_request_failed)

@@ -74,6 +74,11 @@ ALLOWED: dict[tuple[Status, Action, str], Status] = {
     (Status.CONFIRMED, Action.NO_SHOW, "owner"): Status.NO_SHOW,
     (Status.COMPLETED, Action.NO_SHOW, "instructor"): Status.NO_SHOW,
     (Status.COMPLETED, Action.NO_SHOW, "owner"): Status.NO_SHOW,
+    # The person deleting their account, either party (tests/domain/test_close_account.py has the rest).
+    (Status.PENDING, Action.CLOSE_ACCOUNT, "student"): Status.CANCELLED,
+    (Status.PENDING, Action.CLOSE_ACCOUNT, "instructor"): Status.CANCELLED,
+    (Status.CONFIRMED, Action.CLOSE_ACCOUNT, "student"): Status.CANCELLED,
+    (Status.CONFIRMED, Action.CLOSE_ACCOUNT, "instructor"): Status.CANCELLED,
 }
 
 # A moment at which each allowed combination goes through.
@@ -87,6 +92,8 @@ ALLOWED_AT: dict[tuple[Status, Action], datetime] = {
     (Status.CONFIRMED, Action.COMPLETE): MOMENTS["after_lesson"],
     (Status.CONFIRMED, Action.NO_SHOW): MOMENTS["during_lesson"],
     (Status.COMPLETED, Action.NO_SHOW): MOMENTS["after_lesson"],
+    (Status.PENDING, Action.CLOSE_ACCOUNT): MOMENTS["soon_after_request"],
+    (Status.CONFIRMED, Action.CLOSE_ACCOUNT): MOMENTS["inside_cancellation_window"],
 }
 
 REFUSED = [

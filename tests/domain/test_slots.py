@@ -31,6 +31,7 @@ from booking_app.domain.slots import (
     validate_window,
 )
 from booking_app.domain.timeutil import local_date_range_to_utc, utc_to_local
+from tests.domain.naive_slots import naive_slots
 
 NY = "America/New_York"
 SYDNEY = "Australia/Sydney"
@@ -799,3 +800,58 @@ def test_results_do_not_depend_on_the_process_timezone(scenario: dict[str, Any])
     with process_timezone("America/Los_Angeles"):
         west_coast = generate(**scenario)
     assert far_east == west_coast
+
+
+# -- the engine against a naive reference -------------------------------------------------------
+
+
+def _naive(**arguments: Any) -> list[Slot]:
+    schedule, rest = split(arguments)
+    return naive_slots(schedule, **rest)
+
+
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario=scenarios())
+def test_the_engine_gives_exactly_what_a_naive_reference_gives(scenario: dict[str, Any]) -> None:
+    assert generate(**scenario) == _naive(**scenario)
+
+
+@st.composite
+def dense_scenarios(draw: st.DrawFn) -> dict[str, Any]:
+    """Long windows of one or two lengths, many bookings on and off the grid, buffers: the month-rush shape."""
+    scenario = draw(scenarios())
+    tz = scenario["tz"]
+    first = scenario["start_on"]
+    lengths = draw(st.lists(st.sampled_from(LENGTHS), min_size=1, max_size=2, unique=True))
+    scenario["weekly"] = [
+        WeeklyWindow(day, time(draw(st.integers(0, 8))), time(draw(st.integers(16, 23)), 45), minutes)
+        for day in range(1, 8)
+        for minutes in lengths
+    ]
+    base = local_date_range_to_utc(first, first, tz)[0]
+    scenario["busy"] = [
+        Busy(begins, begins + timedelta(minutes=draw(st.sampled_from([5, 15, 30, 60, 90]))))
+        for begins in (base + timedelta(minutes=5 * draw(st.integers(-300, 1500))) for _ in range(draw(st.integers(0, 60))))
+    ]
+    return scenario
+
+
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario=dense_scenarios())
+def test_dense_schedules_give_exactly_what_a_naive_reference_gives(scenario: dict[str, Any]) -> None:
+    assert generate(**scenario) == _naive(**scenario)
+
+
+@pytest.mark.parametrize("tz", [NY, SYDNEY, "Europe/London", "America/Santiago", "Australia/Lord_Howe", "Pacific/Apia"])
+@pytest.mark.parametrize("first", [date(2026, 3, 1), date(2026, 4, 1), date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1),
+                                   date(2011, 12, 28)])
+def test_whole_months_around_clock_changes_match_the_naive_reference(tz: str, first: date) -> None:
+    arguments: dict[str, Any] = {
+        "weekly": [WeeklyWindow(day, time(0), time(23, 45), 45) for day in range(1, 8)]
+        + [WeeklyWindow(day, time(1), time(4), 20) for day in range(1, 8)],
+        "busy": [Busy(local(first, 0, tz=tz) + timedelta(hours=7 * i), local(first, 0, tz=tz) + timedelta(hours=7 * i, minutes=50))
+                 for i in range(100)],
+        "tz": tz, "start_on": first, "end_on": first + timedelta(days=30), "now": LONG_AGO, "buffer_minutes": 10,
+    }
+    assert generate(**arguments) == _naive(**arguments)
+    assert generate(**arguments, viewer_tz="Asia/Kolkata") == _naive(**arguments, viewer_tz="Asia/Kolkata")

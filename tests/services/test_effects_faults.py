@@ -17,8 +17,8 @@ from aiosmtpd.controller import Controller
 from booking_app.extensions import db
 from booking_app.models import Effect
 from booking_app.services import effects
-from tests.conftest import free_port
-from tests.services.test_mail import NOW, Inbox, _queue, lesson  # noqa: F401 (the lesson fixture)
+from tests.conftest import Inbox, free_port
+from tests.services.test_mail import NOW, _queue, lesson  # noqa: F401 (the lesson fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 CALLS: list[dict] = []

@@ -229,7 +229,19 @@ def test_a_request_confirm_remind_cancel_cycle_delivers_the_right_mails(app, inb
         for _, m in student_mails for part in m.iter_attachments() if part.get_content_type() == "text/calendar"
     ]
     assert methods == ["REQUEST", "CANCEL"]
-    assert "Reason: Sick, sorry" in student_mails[-1][1].get_body(("plain",)).get_content()
+    cancelled_text = student_mails[-1][1].get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "\nReason: Sick, sorry\n" in cancelled_text  # on a line of its own, not run onto the lesson's
+
+
+def test_the_students_note_sits_on_its_own_line_in_the_request_mail(app, inbox, lesson):
+    lesson.status = "pending"
+    lesson.notes = "First lesson"
+    db.session.commit()
+    _queue(lesson.instructor_id, "request_received", lesson.id)
+    effects.run_due(NOW)
+    [received] = inbox.messages
+    text = received.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "Student: Sam Lee\nNote: First lesson\n" in text
 
 
 def test_a_sent_message_mails_the_other_party_only(app, inbox, lesson):

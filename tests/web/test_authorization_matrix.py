@@ -62,6 +62,7 @@ A_BOOKING = row("login ok 404 ok 404 ok")
 API_A_BOOKING = row("401 ok 404 ok 404 ok")
 A_INSTRUCTOR = row("login 403 403 ok 403 ok")  # instructor A's schedule: instructor A and the owner
 API_A_INSTRUCTOR = row("401 403 403 ok 403 ok")
+GONE = row("410 410 410 410 410 410")  # a mailed link that does not work, whoever opens it
 STAFF_ACT = row("login noop 404 ok 404 ok")  # the student is refused in words, B's people do not see it
 
 TOMORROW = (NOW + timedelta(days=1)).date().isoformat()
@@ -82,6 +83,8 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
         "timezone": "UTC"})],
     ("/admin/users/<int:user_id>/active", "POST"): [Case(OWNER_ONLY, form={"active": "0"})],
     ("/admin/users/<int:user_id>/role", "POST"): [Case(OWNER_ONLY, form={"role": "instructor"})],
+    ("/admin/audit", "GET"): [Case(OWNER_ONLY, query={"person": "{user}"})],
+    ("/admin/audit.csv", "GET"): [Case(OWNER_ONLY, query={"from": "2026-01-01", "to": "2026-12-31"})],
     # --- the JSON API
     ("/api/bookings", "GET"): [Case(API_SIGNED_IN)],
     ("/api/bookings", "POST"): [
@@ -123,9 +126,35 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
         Case(PUBLIC, query={"start": TOMORROW, "end": NEXT_WEEK}),
     ],
     ("/api/me", "GET"): [Case(API_SIGNED_IN)],
+    # Anyone signed in, for themselves only; the studio's only owner is refused until someone else is owner.
+    ("/api/me/delete", "POST"): [Case(row("401 ok ok ok ok 409"), json={"password": Users.password})],
+    ("/api/me/export", "GET"): [Case(API_SIGNED_IN)],
     ("/api/openapi.json", "GET"): [Case(PUBLIC)],
     ("/api/studio", "GET"): [Case(API_SIGNED_IN)],
     ("/api/studio", "PATCH"): [Case(API_OWNER_ONLY, json={"cancellation_window_hours": 12})],
+    # --- action links from mails: the signed token is the credential, whoever is signed in (or nobody)
+    ("/act/<any(accept, decline, cancel):action>/<string(maxlength=400):token>", "GET"): [
+        Case(PUBLIC, path={"action": "accept", "token": "{act_accept}"}),
+        Case(PUBLIC, path={"action": "cancel", "token": "{act_cancel}"}),
+    ],
+    ("/act/<any(accept, decline, cancel):action>/<string(maxlength=400):token>", "POST"): [
+        Case(PUBLIC, path={"action": "accept", "token": "{act_accept}"}),
+        Case(PUBLIC, path={"action": "decline", "token": "{act_decline}"}, form={"reason": "Away"}),
+        Case(PUBLIC, path={"action": "cancel", "token": "{act_cancel}"}),
+        # a token for another action is gone for everyone, and does nothing
+        Case(row("410 410 410 410 410 410"), path={"action": "decline", "token": "{act_accept}"}),
+    ],
+    ("/act/reschedule/<string(maxlength=400):token>", "GET"): [Case(PUBLIC, path={"token": "{act_reschedule}"})],
+    ("/act/reschedule/<string(maxlength=400):token>", "POST"): [
+        Case(PUBLIC, path={"token": "{act_reschedule}"}, form={"start": OPEN_SLOT}),
+    ],
+    # --- personal booking links: instructors manage their own; the link itself signs nobody in
+    ("/booking-links", "GET"): [Case(row("login 403 403 ok ok ok"))],
+    ("/booking-links", "POST"): [Case(row("login 403 403 ok ok ok"), form={"email": "{student_a_email}"})],
+    # student A booked with instructor A only: others are refused in words
+    ("/booking-links/<int:student_id>", "POST"): [Case(row("login 403 403 ok noop noop"))],
+    ("/booking-links/<int:student_id>/revoke", "POST"): [Case(row("login 403 403 ok noop noop"))],
+    ("/with/<string(maxlength=200):token>", "GET"): [Case(SIGNED_IN, path={"token": "{share}"})],
     # --- booking pages
     ("/book", "GET"): [Case(PUBLIC)],
     ("/book/<int:instructor_id>", "GET"): [Case(PUBLIC)],
@@ -166,15 +195,54 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("/logout", "POST"): [Case(PUBLIC)],
     ("/profile", "GET"): [Case(SIGNED_IN)],
     ("/profile", "POST"): [Case(SIGNED_IN, form={"name": "New Name", "timezone": "Europe/Berlin"})],
+    ("/profile/delete", "GET"): [Case(SIGNED_IN)],
+    ("/profile/delete", "POST"): [Case(row("login ok ok ok ok noop"),
+                                       form={"password": Users.password, "understood": "y"})],
     ("/profile/email", "POST"): [Case(SIGNED_IN, form={"kinds": []})],
+    ("/profile/export", "GET"): [Case(SIGNED_IN)],
     ("/profile/feed", "POST"): [Case(SIGNED_IN, form={"action": "revoke"})],
     ("/profile/sessions/end", "POST"): [Case(SIGNED_IN)],
     ("/profile/tokens", "POST"): [Case(SIGNED_IN, form={"name": "Matrix", "expires_in_days": "5"})],
     # Only student A holds this token; anyone else is told it does not exist and nothing changes.
     ("/profile/tokens/<int:token_id>/revoke", "POST"): [Case(row("login ok noop noop noop noop"))],
+    # Passwords and the sign-in address; a link that does not work is refused with 410 for everyone.
+    ("/password/forgot", "GET"): [Case(PUBLIC)],
+    ("/password/forgot", "POST"): [Case(PUBLIC, form={"email": "{student_a_email}"})],
+    ("/password/reset/<token>", "GET"): [Case(GONE, path={"token": "not-a-working-link"})],
+    ("/password/reset/<token>", "POST"): [Case(GONE, path={"token": "not-a-working-link"},
+                                               form={"password": "a-new-password", "confirm": "a-new-password"})],
+    ("/profile/password", "GET"): [Case(SIGNED_IN)],
+    ("/profile/password", "POST"): [Case(SIGNED_IN, form={
+        "current_password": Users.password, "password": "a-new-password", "confirm": "a-new-password"})],
+    ("/profile/address", "GET"): [Case(SIGNED_IN)],
+    ("/profile/address", "POST"): [Case(SIGNED_IN, form={"email": "moved@example.test", "password": Users.password})],
+    ("/address/confirm/<token>", "GET"): [Case(GONE, path={"token": "not-a-working-link"})],
+    ("/address/confirm/<token>", "POST"): [Case(GONE, path={"token": "not-a-working-link"})],
+    ("/api/password/forgot", "POST"): [Case(PUBLIC, json={"email": "{student_a_email}"})],
+    ("/api/password/reset", "POST"): [Case(GONE, json={"token": "not-a-working-link", "password": "a-new-password"})],
     ("/signup", "GET"): [Case(PUBLIC)],
     ("/signup", "POST"): [Case(PUBLIC, form={
         "name": "Neil New", "email": "neil@example.test", "password": "a-good-password", "timezone": "UTC"})],
+    # --- invitations (instructor A sent the world's one; the owner manages every invitation)
+    ("/api/invitations", "POST"): [Case(row("401 403 403 ok ok ok"), json={
+        "email": "nia@example.test", "name": "Nia New", "role": "student"})],
+    ("/invitations", "GET"): [Case(row("login 403 403 ok ok ok"))],
+    ("/invitations", "POST"): [Case(row("login 403 403 ok ok ok"), form={
+        "name": "Nia New", "email": "nia@example.test", "role": "student", "timezone": "UTC"})],
+    # no file sent: staff are asked to choose one (422), the rest are refused as everywhere
+    ("/invitations/preview", "POST"): [Case(row("login 403 403 422 422 422"))],
+    ("/invitations/import", "POST"): [Case(row("login 403 403 ok ok ok"), form={
+        "rows": '[[2,"Nia New","nia@example.test","student",""]]'})],
+    ("/invitations/<int:invitation_id>/resend", "POST"): [
+        Case(row("login 403 403 ok 404 ok"), path={"invitation_id": "{invitation}"}),
+    ],
+    ("/invitations/<int:invitation_id>/revoke", "POST"): [
+        Case(row("login 403 403 ok 404 ok"), path={"invitation_id": "{invitation}"}),
+    ],
+    # the link is the credential: whoever holds it may accept (the invitee is signed in as the new account)
+    ("/invitations/<token>", "GET"): [Case(PUBLIC, path={"token": "{invitation_token}"})],
+    ("/invitations/<token>", "POST"): [Case(PUBLIC, path={"token": "{invitation_token}"}, form={
+        "name": "Ivy Invited", "password": "a-good-password"})],
     # --- instructor A's schedule (the owner may manage anyone's)
     ("/schedule", "GET"): [Case(A_INSTRUCTOR, query={"instructor": "{instructor_a}"})],
     ("/schedule/blocks", "POST"): [Case(A_INSTRUCTOR, form={
@@ -307,7 +375,7 @@ def _fill(value: Any, names: dict[str, str]) -> Any:
 
 DEFAULT_PATH = {"booking_id": "{booking}", "instructor_id": "{instructor_a}", "window_id": "{weekly}",
                 "block_id": "{block}", "notification_id": "{notification}", "user_id": "{user}", "token": "{token}",
-                "token_id": "{token_a}"}
+                "token_id": "{token_a}", "student_id": "{user}"}
 
 
 def _url(app: Flask, rule_text: str, case: Case, names: dict[str, str]) -> str:

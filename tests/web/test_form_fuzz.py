@@ -259,15 +259,18 @@ def _pages(world: World) -> dict[str, list[str]]:
     n = world.names
     block_day, one_time_day = at(25, 0).date().isoformat(), at(20, 0).date().isoformat()  # as tests/matrix_world.py
     return {
-        "anonymous": ["/login", "/signup"],
-        "student_a": ["/profile", "/dashboard", "/bookings", "/notifications", f"/bookings/{n['booking']}",
+        "anonymous": ["/login", "/signup", "/password/forgot", f"/act/decline/{n['act_decline']}",
+                      f"/act/cancel/{n['act_cancel']}", f"/act/reschedule/{n['act_reschedule']}",
+                      f"/invitations/{n['invitation_token']}"],
+        "student_a": ["/profile", "/profile/password", "/profile/address", "/dashboard", "/bookings", "/notifications",
+                      f"/bookings/{n['booking']}",
                       f"/bookings/{n['pending']}", f"/bookings/{n['booking']}/messages",
                       f"/book/{n['instructor_a']}"],
         "instructor_a": ["/profile", "/dashboard", "/schedule", "/schedule?view=month", "/schedule/settings",
                          f"/schedule?date={block_day}", f"/schedule?date={one_time_day}",
                          f"/bookings/{n['booking']}", f"/bookings/{n['pending']}",
                          f"/book/{n['instructor_a']}?reschedule={n['booking']}",
-                         "/notifications"],
+                         "/notifications", "/booking-links", "/invitations"],
         "owner": ["/profile", "/dashboard", "/admin/users", "/admin/studio", "/dashboard/studio",
                   f"/book/{n['instructor_a']}", f"/schedule?instructor={n['instructor_a']}"],
     }

@@ -151,6 +151,32 @@ def decline_uncovered(booking: Booking, now: datetime) -> bool:
     return True
 
 
+def cancel_for_leaver(leaver: User, booking: Booking, reason: str, now: datetime) -> bool:
+    """Cancel a request or lesson ahead of a person deleting their account, whatever the window (the caller commits).
+
+    The other person is told in the app and by the cancellation mail. Return whether this call cancelled it: one
+    that started, expired or changed meanwhile is left alone.
+    """
+    try:
+        new = rules.next_status(
+            facts(booking), Action.CLOSE_ACCOUNT, actor_for(leaver), now=now,
+            cancellation_window_hours=get_studio().cancellation_window_hours,
+        )
+    except rules.TransitionRefused:
+        return False
+    old = Status(booking.status)
+    if not set_status(booking, old, new, reason, now):
+        return False
+    history(booking, leaver.id, old, new, reason, now)
+    other = booking.instructor if leaver.id == booking.student_id else booking.student
+    what = "request" if old is Status.PENDING else "lesson"
+    # Said without the leaver's name: the account is being erased.
+    notify(other.id, "booking.cancelled",
+           f"Your {what} for {when(booking.starts_at, other)} was cancelled. Reason: {reason}", booking_id=booking.id)
+    announce(booking, "booking.cancelled")
+    return True
+
+
 def move(user: User, booking_id: int, starts_at: datetime, now: datetime | None = None) -> Booking:
     """Move a pending or confirmed lesson to another open time directly (instructor or owner); tell the student."""
     now = now or clock.now()

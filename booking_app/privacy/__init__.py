@@ -1,0 +1,1 @@
+"""A person's own data: download it, or delete the account."""
