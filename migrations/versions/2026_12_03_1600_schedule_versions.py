@@ -1,7 +1,7 @@
 """Schedule versions: counters per instructor, bumped by the database with every change to what slots depend on
 
 Revision ID: acc0e1100001
-Revises: acce55000001
+Revises: acc0d1100001
 Create Date: 2026-12-03 16:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'acc0e1100001'
-down_revision = 'acce55000001'
+down_revision = 'acc0d1100001'
 branch_labels = None
 depends_on = None
 

@@ -47,8 +47,8 @@ class StatementCounter:
 
     @property
     def queries(self) -> list[str]:
-        """The statements without transaction control (SQLite's BEGIN IMMEDIATE, sent by the app itself)."""
-        return [s for s in self.statements if s.strip().upper() not in ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")]
+        """The statements without transaction control (SQLite's BEGIN and BEGIN IMMEDIATE, sent by the app itself)."""
+        return [s for s in self.statements if s.strip().upper() not in ("BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")]
 
 
 @contextmanager
