@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g
+from flask import g, has_request_context
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -12,9 +12,14 @@ from . import ServiceError
 HORIZONS = ("end_of_month", "end_of_next_month", "days")
 
 
+def _cached() -> StudioSettings | None:
+    # Only a request keeps the row: a worker's app context lives for many jobs, and sessions end between them.
+    return g.get("studio") if has_request_context() else None
+
+
 def get_studio() -> StudioSettings:
     """Return the studio settings row, creating the defaults on first use."""
-    cached = g.get("studio") if g else None
+    cached = _cached()
     if cached is not None:
         return cached
     studio = db.session.get(StudioSettings, 1)
@@ -27,19 +32,20 @@ def get_studio() -> StudioSettings:
             pass
         studio = db.session.get(StudioSettings, 1)
         assert studio is not None
-    g.studio = studio
+    if has_request_context():
+        g.studio = studio
     return studio
 
 
 def remember_studio(studio: StudioSettings) -> None:
     """Keep the studio settings row a query of this request already loaded, for get_studio()."""
-    if g:
+    if has_request_context():
         g.studio = studio
 
 
 def studio_name() -> str:
     """Return the studio's display name."""
-    cached = g.get("studio") if g else None
+    cached = _cached()
     row = cached if cached is not None else db.session.get(StudioSettings, 1)
     return row.name if row else "The Studio"
 

@@ -286,3 +286,18 @@ def test_a_queued_mail_is_dropped_when_the_booking_no_longer_fits_it(app, lesson
     app.config["FROZEN_NOW"] = now
     recipient = lesson.instructor if template == "request_received" else lesson.student
     assert (mail.compose(recipient, template, lesson) is not None) is sent
+
+
+def test_a_long_lived_worker_context_names_the_studio_as_it_is_now(app, inbox):
+    """A worker keeps one app context for many jobs; the studio row is read afresh for each, never kept."""
+    from booking_app.services.studio import get_studio, update_studio
+
+    get_studio()
+    db.session.remove()  # the end of one job
+    update_studio(name="Riverside Dance")
+    db.session.remove()
+    mail.queue_account_mail("ana@example.test", "Ana", "password_changed", {})
+    db.session.commit()
+    effects.run_due(utc(2030, 1, 1))
+    [received] = inbox.messages
+    assert "Riverside Dance" in str(received["Subject"])
