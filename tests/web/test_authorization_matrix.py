@@ -22,7 +22,7 @@ from booking_app.extensions import db
 from booking_app.models import User
 from tests.booking_helpers import NOW
 from tests.conftest import Users, _make_app, fresh_globals, release_app, sign_in_cookie
-from tests.matrix_world import build_world
+from tests.matrix_world import build_world, restore_rows
 
 ACTORS = ("anonymous", "student_a", "student_b", "instructor_a", "instructor_b", "owner")
 
@@ -306,21 +306,6 @@ def snapshot() -> dict[str, tuple[int, str]]:
             for name, rows in _read_rows().items()}
 
 
-def _restore(rows: dict[str, list[dict[str, Any]]]) -> None:
-    db.session.remove()
-    with db.engine.begin() as conn:
-        for table in reversed(_tables()):
-            conn.execute(table.delete())
-        for table in _tables():
-            if rows[table.name] and table.name != "schedule_versions":
-                conn.execute(table.insert(), rows[table.name])
-        # The rows above bumped the schedule versions (database triggers): put the counters back last.
-        versions = db.metadata.tables["schedule_versions"]
-        conn.execute(versions.delete())
-        if rows["schedule_versions"]:
-            conn.execute(versions.insert(), rows["schedule_versions"])
-
-
 def _csrf_token(client: FlaskClient, page: str) -> str:
     html = client.get(page).get_data(as_text=True)
     return html.split('name="csrf-token" content="')[1].split('"')[0]
@@ -451,7 +436,7 @@ def test_every_actor_gets_the_expected_answer_and_a_refusal_writes_nothing(world
                         changed = sorted(name for name in before if before[name] != after[name])
                         wrote.append(f"{label}: wrote to {changed}")
                     if before != after:
-                        _restore(world.rows)
+                        restore_rows(world.rows)
                         after = pristine
                     before = after
     pairs = len(EXPECTED)

@@ -31,7 +31,7 @@ from booking_app.extensions import db
 from booking_app.models import User
 from tests.booking_helpers import NOW, at
 from tests.conftest import _make_app, fresh_globals, release_app, sign_in_cookie
-from tests.matrix_world import build_world
+from tests.matrix_world import build_world, restore_rows
 
 EXAMPLES_PER_FORM = 18  # about a minute per database on a busy 2-core machine
 ACTORS = ("anonymous", "student_a", "instructor_a", "owner")
@@ -212,19 +212,6 @@ def snapshot() -> str:
     return digest.hexdigest()
 
 
-def _restore(rows: dict[str, list[dict[str, Any]]]) -> None:
-    db.session.remove()
-    tables = db.metadata.sorted_tables
-    with db.engine.begin() as conn:
-        for table in reversed(tables):
-            conn.execute(table.delete())
-        for table in tables:
-            if rows[table.name]:
-                conn.execute(table.insert(), rows[table.name])
-
-
-
-
 @pytest.fixture(scope="module")
 def world(test_env: dict[str, str]) -> Iterator[World]:
     app = _make_app(test_env, FROZEN_NOW=NOW, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False)
@@ -387,7 +374,7 @@ def _fuzz(world: World, form: Form, pristine: str, failures: list[str], statuses
         elif 400 <= status < 500 and after != before:
             failures.append(f"{label}: answered {status} but wrote to the database")
         if after != before:
-            _restore(world.rows)
+            restore_rows(world.rows)
             assert snapshot() == pristine
 
     for blank in form.blanked():  # a blank where a choice is optional reads as no choice
