@@ -229,13 +229,17 @@ def send_mail_effect(payload: dict[str, Any]) -> None:
     if user is None or booking is None:
         return
     mail = compose(user, payload["template"], booking)
-    if mail is None:
-        return
+    if mail is not None:
+        _deliver_once(mail, payload["template"])
+
+
+def _deliver_once(mail: EmailMessage, template: str) -> None:
+    """Deliver the mail of the running effect, under a Message-ID that every attempt of that effect shares."""
     effect_id = effects.running_effect()
     if effect_id is not None:
         # The same id on every attempt, so a receiving system can tell a repeat from a new mail.
         del mail["Message-ID"]
-        mail["Message-ID"] = f"<effect-{effect_id}.{payload['template']}@{_mail_domain()}>"
+        mail["Message-ID"] = f"<effect-{effect_id}.{template}@{_mail_domain()}>"
     if not deliver(mail, effects.begin_irreversible):
         log.warning("mail of effect %s not sent again: an earlier attempt already handed it over", effect_id)
 
@@ -271,12 +275,7 @@ def compose_account_mail(email: str, name: str, template: str, context: dict[str
 def send_account_mail_effect(payload: dict[str, Any]) -> None:
     """Effect handler: compose a queued account mail and deliver it once."""
     mail = compose_account_mail(payload["email"], payload["name"], payload["template"], payload["context"])
-    effect_id = effects.running_effect()
-    if effect_id is not None:
-        del mail["Message-ID"]
-        mail["Message-ID"] = f"<effect-{effect_id}.{payload['template']}@{_mail_domain()}>"
-    if not deliver(mail, effects.begin_irreversible):
-        log.warning("mail of effect %s not sent again: an earlier attempt already handed it over", effect_id)
+    _deliver_once(mail, payload["template"])
 
 
 def queue_message_mail(booking_id: int, recipient_id: int, now: datetime | None = None) -> None:
