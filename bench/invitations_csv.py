@@ -16,6 +16,8 @@ from pathlib import Path
 # Run as `python bench/invitations_csv.py` from anywhere: make the project importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _databases import on_each_database  # noqa: E402 (bench/ is the script's own folder)
+
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 ROWS = 500
 
@@ -59,17 +61,7 @@ def run(database_url: str, redis_url: str, label: str) -> None:
 
 
 def main() -> None:
-    from booking_app.redis_conn import start_embedded_redis, stop_embedded_redis
-
-    tmp = tempfile.mkdtemp(prefix="bench-inv-")
-    redis_url = os.environ.get("BENCH_REDIS_URL") or start_embedded_redis(str(Path(tmp) / "redis"))
-    try:
-        run(f"sqlite:///{Path(tmp) / 'bench.sqlite'}", redis_url, "SQLite")
-        if os.environ.get("BENCH_DATABASE_URL"):
-            run(os.environ["BENCH_DATABASE_URL"], redis_url, "PostgreSQL")
-    finally:
-        if not os.environ.get("BENCH_REDIS_URL"):
-            stop_embedded_redis(str(Path(tmp) / "redis"))
+    on_each_database(run, "bench-inv-")
 
 
 if __name__ == "__main__":

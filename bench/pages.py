@@ -16,12 +16,13 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _databases import on_each_database  # noqa: E402 (bench/ is the script's own folder)
 
 RUNS = int(os.environ.get("BENCH_RUNS", "200"))
 # (label, who, path template, median ms target, statement target); {maria} is an instructor's id, {booking} the
@@ -132,19 +133,7 @@ def run(database_url: str, redis_url: str, label: str) -> list[tuple[str, str, f
 
 
 def main() -> None:
-    from booking_app.redis_conn import start_embedded_redis, stop_embedded_redis
-
-    tmp = tempfile.mkdtemp(prefix="bench-pages-")
-    os.environ["INSTANCE_PATH"] = tmp
-    redis_url = os.environ.get("BENCH_REDIS_URL") or start_embedded_redis(str(Path(tmp) / "redis"))
-    try:
-        if os.environ.get("BENCH_ONLY") != "postgresql":
-            run(f"sqlite:///{Path(tmp) / 'bench.sqlite'}", redis_url, "SQLite")
-        if os.environ.get("BENCH_DATABASE_URL"):
-            run(os.environ["BENCH_DATABASE_URL"], redis_url, "PostgreSQL")
-    finally:
-        if not os.environ.get("BENCH_REDIS_URL"):
-            stop_embedded_redis(str(Path(tmp) / "redis"))
+    on_each_database(run, "bench-pages-", instance=True)
 
 
 if __name__ == "__main__":

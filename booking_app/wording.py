@@ -407,3 +407,19 @@ def invitation_refused(count: int) -> str:
     """Say why nothing was imported: "2 rows have problems, so nobody was invited. Fix them and upload again."."""
     rows = "1 row has a problem" if count == 1 else f"{count} rows have problems"
     return f"{rows}, so nobody was invited. Fix the file and upload it again."
+
+
+# --- links sent to people -----------------------------------------------------------------------------
+
+# Why a link no longer works, by its state (domain/links.py LinkState).
+LINK_GONE: dict[str, str] = {
+    "unknown": "This link is not valid. Check that it was copied whole, or ask for a new one.",
+    "used": "This link has already been used. Sign in, or ask for a new one.",
+    "expired": "This link has expired. Sign in, or ask for a new one.",
+    "revoked": "This link was withdrawn. Sign in, or ask for a new one.",
+}
+
+
+def link_gone(state: str) -> str:
+    """Say why a link no longer works, and what to do instead."""
+    return LINK_GONE.get(state, LINK_GONE["unknown"])

@@ -15,6 +15,7 @@ from ..domain.audit import AuditAction
 from ..extensions import db
 from ..models import AuditEntry, Booking, BookingChange, User
 from . import clock
+from .paging import Page
 
 __all__ = ["AuditAction", "AuditFilters", "AuditLine", "AuditPage", "export", "page", "people", "record"]
 
@@ -61,24 +62,12 @@ class AuditLine:
     detail: str
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    lines: list[AuditLine]
-    number: int
-    total: int
-    size: int
+class AuditPage(Page[AuditLine]):
+    """A page of the audit log."""
 
     @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
+    def lines(self) -> list[AuditLine]:
+        return self.rows
 
 
 def _union(filters: AuditFilters) -> sa.Subquery:

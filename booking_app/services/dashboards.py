@@ -21,6 +21,7 @@ from . import clock
 from .booking_filters import active_ahead, open_request, status_filter, status_in
 from .bookings import actor_for, facts
 from .header import header_state
+from .paging import Page
 from .studio import get_studio
 
 PAGE_SIZE = 25
@@ -47,42 +48,20 @@ class Row:
 
 
 @dataclass(frozen=True)
-class Page:
-    """A page of rows with what the pager needs."""
-
-    rows: list[Row]
-    number: int
-    total: int
-    size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
-
-
-@dataclass(frozen=True)
 class InstructorDashboard:
     awaiting: list[Row]
-    upcoming: Page
+    upcoming: Page[Row]
     tab: str
-    tab_page: Page
+    tab_page: Page[Row]
     counts: dict[str, int]
     as_student: bool = False  # whether the person also booked lessons as a student
 
 
 @dataclass(frozen=True)
 class StudentDashboard:
-    upcoming: Page
+    upcoming: Page[Row]
     tab: str
-    tab_page: Page
+    tab_page: Page[Row]
     counts: dict[str, int]
 
 
@@ -286,7 +265,7 @@ def _studio_where(filters: StudioFilters, now: datetime) -> list[sa.ColumnElemen
     return where
 
 
-def studio_bookings(filters: StudioFilters, *, page: int | None = 1, now: datetime | None = None) -> Page:
+def studio_bookings(filters: StudioFilters, *, page: int | None = 1, now: datetime | None = None) -> Page[Row]:
     """Return one page of every instructor's bookings matching the filters, newest lesson first."""
     now = now or clock.now()
     number = _page_number(page)

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .. import wording
 from ..domain.links import LIFETIMES, SINGLE_USE, LinkPurpose, LinkState
 from ..extensions import db
 from ..models import AccessLink, User
@@ -17,12 +18,6 @@ from .sessions import hash_secret
 TOUCH_INTERVAL = timedelta(minutes=1)  # last_used_at of a reusable link is written at most this often
 MAX_SECRET_LENGTH = 200
 
-GONE_SENTENCES = {
-    LinkState.UNKNOWN: "This link is not valid. Check that it was copied whole, or ask for a new one.",
-    LinkState.USED: "This link has already been used. Sign in, or ask for a new one.",
-    LinkState.EXPIRED: "This link has expired. Sign in, or ask for a new one.",
-    LinkState.REVOKED: "This link was withdrawn. Sign in, or ask for a new one.",
-}
 
 
 def issue(purpose: LinkPurpose, *, user: User | None = None, email: str = "", data: dict[str, Any] | None = None,
@@ -72,7 +67,7 @@ def look_up(purpose: LinkPurpose, secret: str | None) -> tuple[AccessLink | None
 
 def gone(state: LinkState) -> ServiceError:
     """Return the refusal for a link that no longer works (410, with a sentence that offers a way on)."""
-    return ServiceError(GONE_SENTENCES.get(state, GONE_SENTENCES[LinkState.UNKNOWN]), code="gone", status=410)
+    return ServiceError(wording.link_gone(state), code="gone", status=410)
 
 
 def redeem(purpose: LinkPurpose, secret: str | None) -> AccessLink:

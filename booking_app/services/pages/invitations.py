@@ -13,7 +13,6 @@ from ...extensions import db
 from ...models import AccessLink, User
 from .. import ServiceError, clock
 from .. import invitations as invitation_service
-from ..links import GONE_SENTENCES
 
 LISTED = 500  # the list shows this many, newest first (an import sends at most 500 at once)
 
@@ -54,7 +53,7 @@ class AcceptPage:
 
     @property
     def gone_sentence(self) -> str:
-        return GONE_SENTENCES.get(self.state, GONE_SENTENCES[LinkState.UNKNOWN])
+        return wording.link_gone(self.state)
 
 
 def open_invitations(viewer: User) -> list[OpenInvitation]:
