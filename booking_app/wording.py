@@ -423,3 +423,45 @@ LINK_GONE: dict[str, str] = {
 def link_gone(state: str) -> str:
     """Say why a link no longer works, and what to do instead."""
     return LINK_GONE.get(state, LINK_GONE["unknown"])
+
+
+# --- staff bookings: an instructor or the owner books a student in ----------------------------------------
+
+STAFF_BOOK_NOT_STAFF = "Only instructors and the studio owner can book a student in. Request the lesson instead."
+STAFF_BOOK_OTHERS = "Instructors can book students into their own lessons only. Ask the studio owner for others."
+STAFF_BOOK_NO_STUDENT = "We could not find that student. Choose one from the list, or add a new student."
+STAFF_BOOK_NOT_A_STUDENT = ("{email} belongs to an instructor or owner account, not a student. "
+                            "Use the student's own address.")
+STAFF_BOOK_OUTSIDE = ("That time is outside {name}'s availability. Choose a time inside a window on the schedule, "
+                      "or add a window first.")
+STAFF_BOOK_TAKEN = "{name} already has a lesson or request at that time. Choose another time."
+STAFF_BOOK_STUDENT_BUSY = "{name} has another lesson at that time. Choose another time."
+STAFF_BOOK_ASKED_ALREADY = ("{name} already asked for this time. Confirm their request on the dashboard instead "
+                            "of booking it again.")
+STAFF_BOOK_OTHER_LENGTH = ("{name} is already booked at this time with a different lesson length. "
+                           "Cancel that lesson first, then book again.")
+STAFF_BOOK_CHOOSE_STUDENT = "Choose a student, or choose “A new student” and enter their name and email."
+STAFF_BOOK_NEW_NAME = "Enter the new student's name (up to 120 characters)."
+STAFF_BOOK_NEW_EMAIL = "Enter the new student's email address, like name@example.com."
+
+
+def booked_in_note(staff: str) -> str:
+    """The history line of a lesson booked by staff: "Booked in by Maria Lopez."."""
+    return f"Booked in by {staff}."
+
+
+def booked_in_for_student(staff: str, instructor: str, when: str) -> str:
+    """Tell a student they were booked in: "Maria Lopez booked you in for a lesson with Maria Lopez on …"."""
+    return f"{staff} booked you in for a lesson with {instructor} on {when}. It is confirmed."
+
+
+def booked_in_for_instructor(staff: str, student: str, when: str) -> str:
+    """Tell an instructor the owner booked one of their lessons."""
+    return f"{staff} booked {student} in for a lesson with you on {when}."
+
+
+def booked_in_done(student: str, when: str, invited: bool) -> str:
+    """Confirm a staff booking on the page: whom, when, and how they were told."""
+    told = ("They get an invitation to set a password and a mail with the calendar invitation."
+            if invited else "They were told in the app and by mail with a calendar invitation.")
+    return f"{student} is booked in for {when}. {told}"

@@ -118,7 +118,7 @@ def for_mail(template: str, booking: Booking, recipient: User, now: datetime | N
             MailLink("decline", wording.MAIL_ACTION_LABELS["decline"], url(MailAction.DECLINE, booking, recipient),
                      False),
         ])
-    if template not in ("booking_confirmed", "reminder_24h", "reminder_1h") or recipient.id != booking.student_id:
+    if template not in ("booking_confirmed", "booking_booked", "reminder_24h", "reminder_1h") or recipient.id != booking.student_id:
         return MailActions([])
     refusal = rules.cancel_refused(
         _facts(booking), rules.Actor(recipient.id, rules.Role(recipient.role)), now=now,

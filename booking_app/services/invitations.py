@@ -149,12 +149,18 @@ def _address_problem(inviter: User | None, email: str, known: _Addresses) -> Ser
 
 
 def _send(inviter: User | None, email: str, name: str, role: str, timezone: str,
-          replacing: list[AccessLink]) -> SentInvitation:
-    """Withdraw the address's unspent invitations, issue a new link and queue its mail (not committed)."""
+          replacing: list[AccessLink], waiting_user_id: int | None = None) -> SentInvitation:
+    """Withdraw the address's unspent invitations, issue a new link and queue its mail (not committed).
+
+    `waiting_user_id` names an account made for the invitee already (a student booked in by staff): accepting
+    the link gives that account its password instead of creating one.
+    """
     for old in replacing:
         links.revoke(old)
-    link, secret = links.issue(PURPOSE, email=email, data={"name": name, "role": role, "timezone": timezone},
-                               created_by=inviter)
+    data: dict[str, object] = {"name": name, "role": role, "timezone": timezone}
+    if waiting_user_id is not None:
+        data["user_id"] = waiting_user_id
+    link, secret = links.issue(PURPOSE, email=email, data=data, created_by=inviter)
     url = f"{current_app.config['BASE_URL']}/invitations/{secret}"
     assert link.expires_at is not None  # an invitation always expires (domain/links.py LIFETIMES)
     mail.queue_account_mail(email, name, "invitation", {
@@ -285,11 +291,13 @@ def resend(actor: User, invitation_id: int) -> SentInvitation:
     """Send an invitation again with a new link (also after it expired); the old link stops working."""
     old = _invitation_of(actor, invitation_id)
     known = _addresses([old.email])
-    if old.email in known.taken:
+    waiting = _waiting_account(old)
+    if old.email in known.taken and waiting is None:
         raise ServiceError(HAS_ACCOUNT.format(email=old.email), "email_taken", 409)
     data = old.data
     sent = _send(old.created_by or actor, old.email, str(data.get("name", "")), str(data.get("role", "student")),
-                 str(data.get("timezone", "UTC")), known.unspent.get(old.email, []))
+                 str(data.get("timezone", "UTC")), known.unspent.get(old.email, []),
+                 waiting.id if waiting else None)
     audit.record(actor, AuditAction.INVITATION_RESENT, detail={"email": old.email, "role": str(data.get("role", ""))})
     db.session.commit()
     return sent
@@ -302,6 +310,42 @@ def revoke(actor: User, invitation_id: int) -> AccessLink:
     audit.record(actor, AuditAction.INVITATION_REVOKED, detail={"email": link.email})
     db.session.commit()
     return link
+
+
+# --- a student booked in before they had an account ----------------------------------------------------
+
+
+def _waiting_account(link: AccessLink) -> User | None:
+    """Return the password-less account an invitation was made for (a student staff booked in), if any."""
+    user_id = link.data.get("user_id")
+    if not isinstance(user_id, int):
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or user.email != link.email or user.password_hash or user.is_deleted:
+        return None
+    return user
+
+
+def invite_booked_student(inviter: User, *, email: str, name: str, timezone: str) -> tuple[User, SentInvitation]:
+    """Make a student account without a password for someone staff are booking in, and invite them to it.
+
+    Not committed: the booking made for the account commits with it, and the invitation mail goes after the
+    commit. The invitee sets a password from the link. An address with an account is refused (409).
+    """
+    email, name = normalize_email(email), name.strip()
+    problem = _role_problem(inviter, Role.STUDENT.value) or _field_problem(email, name, timezone)
+    if problem:
+        raise problem
+    known = _addresses([email])
+    problem = _address_problem(inviter, email, known)
+    if problem:
+        raise problem
+    user = User(email=email, name=name, role=Role.STUDENT, timezone=timezone, active=True, password_hash="")
+    db.session.add(user)
+    db.session.flush()
+    sent = _send(inviter, email, name, Role.STUDENT.value, timezone, known.unspent.get(email, []), user.id)
+    _record_sent(inviter, sent)
+    return user, sent
 
 
 # --- the invitee -------------------------------------------------------------------------------------------
@@ -322,6 +366,14 @@ def accept(secret: str | None, *, name: str, password: str) -> User:
     try:
         link = links.redeem(PURPOSE, secret)
         data = link.data
+        waiting = _waiting_account(link)
+        if waiting is not None:
+            waiting.name = name.strip()[:120] or waiting.name
+            waiting.set_password(password)
+            audit.record(waiting, AuditAction.INVITATION_ACCEPTED, subject=waiting,
+                         detail={"role": str(data.get("role", ""))})
+            db.session.commit()
+            return waiting
         user = add_user(email=link.email, name=name.strip() or str(data.get("name", "")), password=password,
                         role=str(data.get("role", Role.STUDENT.value)), timezone=str(data.get("timezone", "UTC")))
         audit.record(user, AuditAction.INVITATION_ACCEPTED, subject=user, detail={"role": str(data.get("role", ""))})

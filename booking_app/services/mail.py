@@ -43,6 +43,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "messages": ("messages", "New message from {other} about your lesson on {when}"),
     "reminder_24h": ("reminders", "Tomorrow: your lesson with {other} at {when}"),
     "reminder_1h": ("reminders", "In one hour: your lesson with {other} at {when}"),
+    "booking_booked": ("decisions", "Booked in: your lesson with {other} on {when}"),
 }
 # Mail about a person's account rather than a booking (always sent: no preference turns these off).
 # template -> subject pattern, filled from the mail's context.
@@ -101,6 +102,7 @@ def set_preferences(user: User, enabled: set[str]) -> User:
 STILL_NEEDS: dict[str, str] = {
     "request_received": "pending",
     "booking_confirmed": "confirmed",
+    "booking_booked": "confirmed",
     "reminder_24h": "confirmed",
     "reminder_1h": "confirmed",
 }
@@ -133,6 +135,8 @@ def compose(user: User, template: str, booking: Booking, now: datetime | None = 
         "studio": current_app.config.get("STUDIO_NAME_OVERRIDE") or _studio_name(),
         # Accept/Decline for the instructor's request mail, Reschedule/Cancel (or the policy) for the student's.
         "actions": action_tokens.for_mail(template, booking, user, now),
+        # Who booked the lesson in (the first history row's actor), for the "booked in" mail.
+        "booked_by": booking.history[0].actor if template == "booking_booked" and booking.history else None,
     }
     if template == "messages":
         unread = _unread_messages(user, booking)
@@ -150,7 +154,7 @@ def compose(user: User, template: str, booking: Booking, now: datetime | None = 
     # The HTML part escapes the rendered text (notes and messages are user input); action links become buttons.
     html_text = render_template(f"mail/{template}.txt", **context, for_html=True) if context["actions"].links else text
     mail.add_alternative(render_template("mail/base.html", text_body=str(html_text), **context), subtype="html")
-    if template in ("booking_confirmed", "booking_cancelled", "booking_moved"):
+    if template in ("booking_confirmed", "booking_cancelled", "booking_moved", "booking_booked"):
         from ..ics import invitation
 
         method = "CANCEL" if template == "booking_cancelled" else "REQUEST"

@@ -21,6 +21,7 @@ MAIL_FOR_KIND = {
     "booking.expired": "booking_expired",
     "booking.cancelled": "booking_cancelled",
     "booking.changed": "booking_moved",
+    "booking.booked": "booking_booked",  # staff booked a student in (services/bookings/staff.py)
 }
 
 
