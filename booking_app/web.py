@@ -24,6 +24,7 @@ from .models import User
 from .privacy.routes import bp as privacy_bp
 from .services.sessions import user_for_session
 from .services.studio import studio_name
+from .staff_booking.routes import bp as staff_booking_bp
 
 # (endpoint, label, who sees it) — links to areas not yet registered are left out.
 NAV = [
@@ -72,6 +73,7 @@ def init_app(app: Flask) -> None:
     register_cli(app)
     for bp in (availability_bp, booking_bp, dashboard_bp, messages_bp, links_bp, privacy_bp, invitations_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(staff_booking_bp)
 
     app.jinja_env.filters["localtime"] = views.localtime
     app.jinja_env.filters["day"] = wording.day

@@ -15,6 +15,7 @@ from ..extensions import limiter
 from ..models import Booking
 from ..services import ServiceError, clock
 from ..services import bookings as service
+from ..services.bookings.staff import book_student
 from .common import require_user
 from .fields import BoundedInt, Id, RuleInstant, SafeString
 from .schemas import ErrorSchema, UtcDateTime
@@ -30,6 +31,12 @@ class BookingRequestSchema(Schema):
     start = RuleInstant(required=True, default_timezone=UTC, metadata={"description": "UTC instant, e.g. 2026-02-05T14:00:00Z"})
     lesson_minutes = BoundedInt(1, 24 * 60, load_default=None, allow_none=True, metadata={"description": "When the instructor offers several lengths at that start"})
     notes = SafeString(load_default="", validate=validate.Length(max=service.MAX_NOTES))
+    student_id = Id(
+        load_default=None, allow_none=True,
+        metadata={"description": "Staff only: book this student in (the instructor for their own lessons, the owner "
+                                 "for anyone). The lesson is confirmed at once, inside the instructor's availability, "
+                                 "ignoring minimum notice and horizon, never in the past or overlapping."},
+    )
 
 
 class BookingReasonSchema(Schema):
@@ -138,12 +145,17 @@ class Bookings(MethodView):
     @bp.arguments(BookingRequestSchema)
     @bp.response(201, BookingSchema)
     @bp.alt_response(200, schema=BookingSchema, description="The same request was already made; the existing booking")
+    @bp.alt_response(403, schema=ErrorSchema, description="`student_id` given by a student, or by an instructor for another instructor's lessons")
     @bp.alt_response(409, schema=ErrorSchema, description="The slot was taken, you have another session then, or you asked for this start with another lesson length")
-    @bp.alt_response(422, schema=ErrorSchema, description="Not an open slot (past, too soon, beyond the horizon, ...)")
+    @bp.alt_response(422, schema=ErrorSchema, description="Not an open slot (past, too soon, beyond the horizon, ...), or `student_id` is not an active student")
     @limiter.limit("30/minute")
     def post(self, data: dict[str, Any]):  # type: ignore[no-untyped-def]
-        """Request an open slot; the booking is created pending and holds the slot."""
+        """Request an open slot (pending, holds the slot); with `student_id`, staff book that student in (confirmed)."""
         user = require_user()
+        if data.get("student_id") is not None:
+            booked = book_student(user, data["instructor_id"], data["student_id"], data["start"],
+                                  data.get("lesson_minutes"), data.get("notes", ""))
+            return booking_data(booked.booking), 201 if booked.created else 200
         result = service.request_booking(
             user, data["instructor_id"], data["start"], data.get("lesson_minutes"), data.get("notes", "")
         )

@@ -90,6 +90,9 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("/api/bookings", "POST"): [
         # instructors and the owner may take lessons too, only not with themselves
         Case(row("401 ok ok 422 ok ok"), json={"instructor_id": "#instructor_a", "start": OPEN_SLOT}),
+        # staff booking student A in: instructor A (own lessons) and the owner
+        Case(row("401 403 403 ok 403 ok"),
+             json={"instructor_id": "#instructor_a", "start": OPEN_SLOT, "student_id": "#user"}),
     ],
     ("/api/bookings/<int:booking_id>", "GET"): [Case(API_A_BOOKING)],
     ("/api/bookings/<int:booking_id>/cancel", "POST"): [Case(API_A_BOOKING, json={"reason": "Ill"})],
@@ -266,6 +269,11 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
         Case(A_INSTRUCTOR, path={"kind": "one-time", "window_id": "{one_time}"}, form={
             "occurs_on": NEXT_WEEK, "start_time": "18:00", "end_time": "20:00", "lesson_minutes": "60"}),
     ],
+    # --- staff booking a student into instructor A's time
+    ("/schedule/book-student", "GET"): [Case(A_INSTRUCTOR, query={"instructor": "{instructor_a}"})],
+    ("/schedule/book-student", "POST"): [Case(A_INSTRUCTOR, form={
+        "instructor": "{instructor_a}", "student": "{user}", "on": "2026-02-12", "at": "10:00",
+        "lesson_minutes": "0", "notes": ""})],
     ("/schedule/windows/<kind>/<int:window_id>/delete", "POST"): [
         Case(A_INSTRUCTOR, path={"kind": "weekly", "window_id": "{weekly}"}, form={"scope": "all"}),
         Case(A_INSTRUCTOR, path={"kind": "one-time", "window_id": "{one_time}"}, form={"scope": "all"}),
