@@ -87,3 +87,23 @@ def test_a_booking_request_takes_at_most_ten_statements(app, demo, backend):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Booking).where(
         Booking.starts_at == slot.starts_at, Booking.instructor_id == demo["maria"])) == 1
     assert len(again.queries) <= 10
+
+
+def test_the_book_a_student_form_and_a_staff_booking_run_a_few_statements(app, demo, backend):
+    # The form: the session, the instructor's settings and their students in one query.
+    queries = queries_of_a_repeated_view(signed_in(app, "maria@demo.studio"), "/schedule/book-student")
+    assert len(queries) <= 5, "\n".join(queries)
+    maria = db.session.get(User, demo["maria"])
+    slot = open_slots(maria, clock.now().date() + timedelta(days=3), clock.now().date() + timedelta(days=40))[5]
+    token = issue_token(maria)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    client.get("/api/me", headers=headers)
+    db.session.remove()
+    body = {"instructor_id": demo["maria"], "start": slot.starts_at.isoformat(), "student_id": demo["sam"]}
+    with counting() as counter:
+        response = client.post("/api/bookings", json=body, headers=headers)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["status"] == "confirmed"
+    print(f"book-student form {len(queries)}, staff booking {len(counter.queries)} statements on {backend}")
+    assert len(counter.queries) <= 12, "\n".join(counter.queries)
