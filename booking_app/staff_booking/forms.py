@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
+from wtforms import DateField, EmailField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from .. import wording
@@ -17,8 +17,8 @@ NEW_STUDENT = "new"
 class BookStudentForm(FlaskForm):
     """Book a student into an instructor's open time; the lesson is confirmed at once."""
 
-    # Whose lessons: checked by the view (the owner may pick anyone; an instructor sends their own id or none).
-    instructor = SelectField("Instructor", choices=[], validate_choice=False)
+    # Whose lessons: checked by the view (the owner picks the instructor above the form; others book their own).
+    instructor = HiddenField()
     student = SelectField("Student", choices=[], validators=[DataRequired(wording.STAFF_BOOK_CHOOSE_STUDENT)])
     new_name = StringField("New student's name", validators=[Optional(), Length(max=120), SafeText()])
     new_email = EmailField("New student's email", validators=[Optional(), Length(max=254), SafeText()])
@@ -29,7 +29,7 @@ class BookStudentForm(FlaskForm):
     lesson_minutes = SelectField(
         "Lesson length",
         coerce=int,
-        choices=options([(0, "As the window offers"), *((m, f"{m} minutes") for m in LESSON_LENGTHS)]),
+        choices=options([(0, "The window's length"), *((m, f"{m} minutes") for m in LESSON_LENGTHS)]),
         validators=[InputRequired("Choose a lesson length.")],
     )
     notes = TextAreaField(

@@ -18,7 +18,7 @@ from ..services import ServiceError, availability
 from ..services.bookings import staff as service
 from ..services.clock import now as clock_now
 from ..services.pages.book_student import BookStudentPage, book_student_page
-from ..views import localtime, render_page, show_error
+from ..views import render_page, show_error
 from .forms import NEW_STUDENT, BookStudentForm
 
 bp = Blueprint("staff_booking", __name__)
@@ -29,7 +29,6 @@ FIELDS = {
     "student_id": "student",
     "email": "new_email",
     "name": "new_name",
-    "instructor_id": "instructor",
     "timezone": "new_email",
 }
 NO_SUCH_TIME = "That time does not exist on that date (the clocks change then). Choose another time."
@@ -72,7 +71,6 @@ def _prefilled(page: BookStudentPage) -> BookStudentForm:
 
 
 def _choices(page: BookStudentPage, form: BookStudentForm) -> BookStudentForm:
-    form.instructor.choices = [(str(p.id), p.name) for p in page.instructors or [page.instructor]]
     form.student.choices = [
         ("", "Choose a student"),
         (NEW_STUDENT, "A new student (enter name and email below)"),
@@ -114,7 +112,9 @@ def _done(booked: service.StaffBooked, instructor: User) -> Response:
     booking = booked.booking
     flash(
         wording.booked_in_done(
-            booking.student.name, localtime(booking.starts_at, "day_time"), booked.invitation is not None
+            booking.student.name,
+            wording.when_with_zone(booking.starts_at, current_user.timezone or "UTC"),
+            booked.invitation is not None,
         ),
         "success",
     )

@@ -65,8 +65,10 @@ def form(**changes: str) -> dict[str, str]:
 def test_the_schedule_links_to_the_form_in_both_views(client, auth, teacher):
     auth.login(teacher)
     for view in ("week", "month"):
-        html = client.get(f"/schedule?view={view}&date=2027-03-09").get_data(as_text=True)
+        html = client.get(f"/schedule?view={view}&date=2027-03-09&day=2027-03-09").get_data(as_text=True)
         assert 'href="/schedule/book-student?date=2027-03-09"' in html
+        # Each window of the week (week view) or of the chosen day (month view) offers booking from its start.
+        assert 'href="/schedule/book-student?date=2027-03-09&amp;time=14:00"' in html
 
 
 def test_the_form_lists_the_instructors_students_and_preselects_from_the_link(
@@ -95,7 +97,7 @@ def test_the_form_lists_the_instructors_students_and_preselects_from_the_link(
     assert re.search(rf'<option selected value="{sam.id}">', html)
     assert 'value="2027-03-16"' in html
     assert '<option selected value="16:00">' in html
-    assert 'name="instructor" value' in html  # an instructor books their own lessons: no instructor choice
+    assert 'id="instructor-picker"' not in html  # an instructor books their own lessons: no instructor choice
 
 
 def test_booking_an_existing_student_confirms_and_returns_to_the_schedule(client, auth, teacher, sam):
@@ -180,7 +182,7 @@ def test_the_owner_chooses_the_instructor_and_every_student(client, auth, users,
     stranger = users.make("student", name="Stella Stranger")
     auth.login(olivia)
     html = client.get(f"/schedule/book-student?instructor={teacher.id}").get_data(as_text=True)
-    assert f'<option selected value="{teacher.id}">Ines Teacher</option>' in html
+    assert f'<option value="{teacher.id}" selected>Ines Teacher</option>' in html
     assert f'value="{stranger.id}"' in html
     response = client.post(
         "/schedule/book-student", data=form(student=str(stranger.id), instructor=str(teacher.id))
