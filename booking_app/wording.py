@@ -322,6 +322,7 @@ BOOKING_CHANGE_WORDS: dict[str, str] = {
     "confirmed": "confirmed a lesson", "declined": "declined a request", "cancelled": "cancelled a lesson",
     "expired": "(a request expired without an answer)", "completed": "(a lesson was completed)",
     "no_show": "marked a no-show",
+    "booked": "booked a student in for a lesson",  # staff booked it, confirmed at once
 }
 
 SYSTEM_ACTOR = "Automatically"
@@ -330,7 +331,7 @@ SYSTEM_ACTOR = "Automatically"
 def booking_change_kind(from_status: str | None, to_status: str, by_student: bool) -> str:
     """Name what a booking change did: "requested", "moved", "withdrawn", or the status it reached."""
     if from_status is None:
-        return "requested"
+        return "booked" if to_status == "confirmed" else "requested"
     if from_status == to_status:
         return "moved"
     if to_status == "cancelled" and from_status == "pending" and by_student:
@@ -445,14 +446,10 @@ STAFF_BOOK_NEW_NAME = "Enter the new student's name (up to 120 characters)."
 STAFF_BOOK_NEW_EMAIL = "Enter the new student's email address, like name@example.com."
 
 
-def booked_in_note(staff: str) -> str:
-    """The history line of a lesson booked by staff: "Booked in by Maria Lopez."."""
-    return f"Booked in by {staff}."
-
-
-def booked_in_for_student(staff: str, instructor: str, when: str) -> str:
-    """Tell a student they were booked in: "Maria Lopez booked you in for a lesson with Maria Lopez on …"."""
-    return f"{staff} booked you in for a lesson with {instructor} on {when}. It is confirmed."
+def booked_in_for_student(staff: str, instructor: str | None, when: str) -> str:
+    """Tell a student they were booked in (instructor None: staff booked their own lesson)."""
+    with_whom = f" with {instructor}" if instructor else ""
+    return f"{staff} booked you in for a lesson{with_whom} on {when}. It is confirmed."
 
 
 def booked_in_for_instructor(staff: str, student: str, when: str) -> str:

@@ -11,7 +11,8 @@ def test_a_booking_change_is_named_by_what_it_did() -> None:
     assert wording.booking_change_kind("confirmed", "confirmed", by_student=False) == "moved"
     assert wording.booking_change_kind("pending", "cancelled", by_student=True) == "withdrawn"
     assert wording.booking_change_kind("pending", "cancelled", by_student=False) == "cancelled"
-    assert set(wording.BOOKING_CHANGE_WORDS) == {"requested", "moved", "withdrawn", *wording.HISTORY_VERBS}
+    assert wording.booking_change_kind(None, "confirmed", by_student=False) == "booked"  # staff booked it in
+    assert set(wording.BOOKING_CHANGE_WORDS) == {"requested", "moved", "withdrawn", "booked", *wording.HISTORY_VERBS}
 
 
 def test_every_audit_action_has_its_words() -> None:

@@ -49,7 +49,7 @@ def test_the_instructor_books_a_student_in_and_gets_201_with_a_confirmed_booking
             "actor_id": maria.id,
             "from": None,
             "to": "confirmed",
-            "note": "Booked in by Maria Lopez.",
+            "note": "",
         }
     ]
 

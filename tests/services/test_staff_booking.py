@@ -49,11 +49,11 @@ def test_an_instructor_books_a_student_into_own_time_confirmed_at_once_with_hist
     assert (booking.status, booking.starts_at, booking.ends_at) == ("confirmed", at(5, 14), at(5, 15))
     assert booking.notes == "Bring the scales"
     assert [(h.actor_id, h.from_status, h.to_status, h.note) for h in booking.history] == [
-        (maria.id, None, "confirmed", "Booked in by Maria Lopez.")
+        (maria.id, None, "confirmed", "")
     ]
     [note] = db.session.scalars(sa.select(Notification).where(Notification.user_id == sam.id)).all()
     assert note.kind == "booking.booked"
-    assert note.text.startswith("Maria Lopez booked you in for a lesson with Maria Lopez on Thu 5 Feb")
+    assert note.text.startswith("Maria Lopez booked you in for a lesson on Thu 5 Feb at 2:00 PM")
     # The instructor booked it themselves: nobody else to tell.
     assert count(Notification, Notification.user_id == maria.id) == 0
 
@@ -175,6 +175,8 @@ def test_the_owner_books_for_any_instructor_and_the_instructor_is_told(maria, sa
     assert booking.history[0].actor_id == olivia.id
     [note] = db.session.scalars(sa.select(Notification).where(Notification.user_id == maria.id)).all()
     assert note.text.startswith("Olivia Owner booked Sam Student in for a lesson with you on Thu 5 Feb")
+    [told] = db.session.scalars(sa.select(Notification).where(Notification.user_id == sam.id)).all()
+    assert told.text.startswith("Olivia Owner booked you in for a lesson with Maria Lopez on Thu 5 Feb")
 
 
 @pytest.mark.parametrize("who", ["instructor", "owner", "missing", "inactive"])

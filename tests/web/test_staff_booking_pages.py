@@ -228,3 +228,13 @@ def test_a_booked_lesson_appears_on_the_students_dashboard_as_confirmed(client, 
         bookings.status_of(db.session.scalars(sa.select(Booking).order_by(Booking.id.desc())).first()).value
         == "confirmed"
     )
+
+
+def test_the_booking_page_and_the_audit_log_say_staff_booked_the_lesson_in(client, auth, users, teacher, sam):
+    booking = staff.book_student(teacher, teacher.id, sam.id, utc(2027, 3, 9, 20), None, "", NOW).booking
+    auth.login(sam)
+    html = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
+    assert re.search(r"<strong>Ines Teacher</strong>\s+booked the lesson in", html)
+    auth.logout()
+    auth.login(users.make("owner"))
+    assert "booked a student in for a lesson" in client.get("/admin/audit").get_data(as_text=True)

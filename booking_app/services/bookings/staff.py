@@ -228,14 +228,16 @@ def _book(
         actor_id=staff.id,
         from_status=None,
         to_status=Status.CONFIRMED.value,
-        note=wording.booked_in_note(staff.name),
+        note="",  # (new) → confirmed with staff as the actor says it: "Maria booked the lesson in"
         at=now,
     )
     db.session.add(change)
     notify(
         student.id,
         BOOKED_IN,
-        wording.booked_in_for_student(staff.name, instructor.name, when(begins, student)),
+        wording.booked_in_for_student(
+            staff.name, None if staff.id == instructor.id else instructor.name, when(begins, student)
+        ),
         booking_id=booking.id,
         flush=False,
     )
