@@ -435,7 +435,7 @@ STAFF_BOOK_NOT_A_STUDENT = ("{email} belongs to an instructor or owner account, 
                             "Use the student's own address.")
 STAFF_BOOK_OUTSIDE = ("That time is outside {name}'s availability. Choose a time inside a window on the schedule, "
                       "or add a window first.")
-STAFF_BOOK_TAKEN = "{name} already has a lesson or request at that time. Choose another time."
+STAFF_BOOK_TAKEN = "{name} already has a lesson or a request at that time. Choose another time."
 STAFF_BOOK_STUDENT_BUSY = "{name} has another lesson at that time. Choose another time."
 STAFF_BOOK_ASKED_ALREADY = ("{name} already asked for this time. Confirm their request on the dashboard instead "
                             "of booking it again.")
@@ -444,6 +444,9 @@ STAFF_BOOK_OTHER_LENGTH = ("{name} is already booked at this time with a differe
 STAFF_BOOK_CHOOSE_STUDENT = "Choose a student, or choose “A new student” and enter their name and email."
 STAFF_BOOK_NEW_NAME = "Enter the new student's name (up to 120 characters)."
 STAFF_BOOK_NEW_EMAIL = "Enter the new student's email address, like name@example.com."
+STAFF_BOOK_NOT_BOOKED = "The lesson was not booked. Check the highlighted fields."
+STAFF_BOOK_NO_SUCH_TIME = "That time does not exist on that date (the clocks change then). Choose another time."
+STAFF_BOOK_NAIVE_START = "Give the start as an instant with its timezone, like 2026-02-05T14:00:00Z."
 
 
 def booked_in_for_student(staff: str, instructor: str | None, when: str) -> str:

@@ -29,7 +29,7 @@ class BookStudentForm(FlaskForm):
     lesson_minutes = SelectField(
         "Lesson length",
         coerce=int,
-        choices=options([(0, "The window's length"), *((m, f"{m} minutes") for m in LESSON_LENGTHS)]),
+        choices=options([(0, "Window's length"), *((m, f"{m} minutes") for m in LESSON_LENGTHS)]),
         validators=[InputRequired("Choose a lesson length.")],
     )
     notes = TextAreaField(

@@ -31,7 +31,6 @@ FIELDS = {
     "name": "new_name",
     "timezone": "new_email",
 }
-NO_SUCH_TIME = "That time does not exist on that date (the clocks change then). Choose another time."
 
 
 def _instructor(raw: str | None) -> User:
@@ -137,11 +136,11 @@ def book_student() -> Response | tuple[str, int]:
     if _choices(page, form).validate_on_submit():
         starts_at = _start(form, page.tz)
         if starts_at is None:
-            form.at.errors = [NO_SUCH_TIME]
+            form.at.errors = [wording.STAFF_BOOK_NO_SUCH_TIME]
         else:
             try:
                 return _done(_book(form, instructor, starts_at), instructor)
             except ServiceError as exc:
                 show_error(form, exc, default="at", aliases=FIELDS)
-    flash("The lesson was not booked. Check the highlighted fields.", "danger")
+    flash(wording.STAFF_BOOK_NOT_BOOKED, "danger")
     return _render(page, form, 422)

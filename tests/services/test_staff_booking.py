@@ -113,7 +113,7 @@ def test_an_overlap_with_another_lesson_of_the_instructor_is_refused_with_409(ma
     staff.book_student(maria, maria.id, other.id, at(5, 14), None, "", NOW)
     error = refused(staff.book_student, maria, maria.id, sam.id, at(5, 14, 30), 30, "", NOW)
     assert (error.status, error.code) == (409, "slot_taken")
-    assert error.message == "Maria Lopez already has a lesson or request at that time. Choose another time."
+    assert error.message == "Maria Lopez already has a lesson or a request at that time. Choose another time."
 
 
 def test_a_pending_request_of_another_student_blocks_the_time(maria, sam, users):

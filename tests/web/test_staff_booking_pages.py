@@ -163,7 +163,7 @@ def test_a_taken_time_is_refused_in_words(client, auth, users, teacher, sam):
     auth.login(teacher)
     response = client.post("/schedule/book-student", data=form(student=str(sam.id)))
     assert response.status_code == 422
-    assert "Ines Teacher already has a lesson or request at that time" in response.get_data(as_text=True)
+    assert "Ines Teacher already has a lesson or a request at that time" in response.get_data(as_text=True)
 
 
 def test_a_local_time_the_clocks_skip_is_refused(client, auth, users, teacher, sam):

@@ -128,7 +128,7 @@ def _checked_notes(notes: str) -> str:
 
 def _check_time(starts_at: datetime, now: datetime) -> None:
     if starts_at.tzinfo is None or starts_at.utcoffset() is None:
-        raise ServiceError("Give the start as an instant with its timezone.", "invalid", 422, field="start")
+        raise ServiceError(wording.STAFF_BOOK_NAIVE_START, "invalid", 422, field="start")
     if starts_at <= now:
         raise ServiceError(rules.PAST_START, "past", 422, field="start")
 
