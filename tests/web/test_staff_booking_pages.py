@@ -238,3 +238,17 @@ def test_the_booking_page_and_the_audit_log_say_staff_booked_the_lesson_in(clien
     auth.logout()
     auth.login(users.make("owner"))
     assert "booked a student in for a lesson" in client.get("/admin/audit").get_data(as_text=True)
+
+
+def test_the_student_who_phoned_accepts_the_invitation_and_finds_the_lesson(client, auth, teacher):
+    result = staff.book_new_student(teacher, teacher.id, name="Pat Phoned", email="pat@example.test",
+                                    starts_at=utc(2027, 3, 9, 20), now=NOW)
+    assert result.invitation is not None
+    path = "/invitations/" + result.invitation.url.rsplit("/", 1)[1]
+    assert client.get(path).status_code == 200
+    response = client.post(path, data={"name": "Pat Phoned", "password": "a-good-password"})
+    assert response.status_code == 302
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "Ines Teacher" in html and "Confirmed" in html
+    auth.logout()
+    assert auth.login(db.session.get(User, result.booking.student_id), "a-good-password").status_code == 302
