@@ -314,3 +314,10 @@ def test_a_new_student_gets_the_invitation_and_the_booked_in_mail(app, inbox, ma
     assert len(subjects) == 2
     assert any(s.startswith("Maria Lopez invited you to") for s in subjects)
     assert any(s.startswith("Booked in: your lesson with Maria Lopez") for s in subjects)
+
+
+def test_the_same_student_and_start_with_another_length_is_refused_not_doubled(maria, sam):
+    staff.book_student(maria, maria.id, sam.id, at(5, 14), 60, "", NOW)
+    error = refused(staff.book_student, maria, maria.id, sam.id, at(5, 14), 30, "", NOW)
+    assert (error.status, error.code) == (409, "other_length")
+    assert count(Booking) == 1
