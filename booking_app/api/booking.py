@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from flask.views import MethodView
+from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -72,6 +73,8 @@ class BookingSchema(Schema):
     created_at = UtcDateTime()
     expires_at = UtcDateTime()
     history = fields.List(fields.Nested(BookingHistorySchema))
+    lesson_summary = fields.String(metadata={"description": "The lesson's summary and homework, once it started"})
+    private_note = fields.String(metadata={"description": "Staff only: absent in what the booking's student receives"})
 
 
 class BookingListSchema(Schema):
@@ -79,8 +82,8 @@ class BookingListSchema(Schema):
 
 
 def booking_data(booking: Booking, now: datetime | None = None) -> dict[str, Any]:
-    """Return the spec's booking shape with its effective status."""
-    return {
+    """Return the spec's booking shape with its effective status (the private note only for staff)."""
+    data: dict[str, Any] = {
         "id": booking.id,
         "instructor_id": booking.instructor_id,
         "student_id": booking.student_id,
@@ -97,7 +100,13 @@ def booking_data(booking: Booking, now: datetime | None = None) -> dict[str, Any
             {"at": h.at, "actor_id": h.actor_id, "from_status": h.from_status, "to_status": h.to_status, "note": h.note}
             for h in booking.history
         ],
+        "lesson_summary": booking.lesson_summary,
     }
+    viewer = current_user if current_user and current_user.is_authenticated else None
+    # The private note is for staff only: never in anything the booking's student (or anyone else) receives.
+    if viewer is not None and viewer.id != booking.student_id and (viewer.id == booking.instructor_id or viewer.is_owner):
+        data["private_note"] = booking.private_note
+    return data
 
 
 def _instant(raw: str | None, name: str) -> datetime | None:

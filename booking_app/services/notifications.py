@@ -21,6 +21,7 @@ MAIL_FOR_KIND = {
     "booking.expired": "booking_expired",
     "booking.cancelled": "booking_cancelled",
     "booking.changed": "booking_moved",
+    "booking.lesson_summary": "lesson_summary",
 }
 
 
