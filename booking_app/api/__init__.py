@@ -118,7 +118,7 @@ def _document_event_stream(api: Api) -> None:
                 "description": (
                     "Each event has an `id`, an `event` type (booking.requested, booking.confirmed, "
                     "booking.declined, booking.cancelled, booking.expired, booking.completed, booking.no_show, "
-                    "booking.changed, message.sent, message.read, availability.changed, notification.created) "
+                    "booking.changed, booking.notes (lesson notes written), message.sent, message.read, availability.changed, notification.created) "
                     "and JSON `data`. Send `Last-Event-ID` to catch up after a dropped connection; ids only "
                     "grow, also across server restarts. An event `refetch` (no id) means events may have been "
                     "lost (the server's Redis restarted or was away): reload what you show. Repeat "

@@ -257,9 +257,11 @@ def _pages(world: World) -> dict[str, list[str]]:
                          f"/schedule?date={block_day}", f"/schedule?date={one_time_day}",
                          f"/bookings/{n['booking']}", f"/bookings/{n['pending']}",
                          f"/book/{n['instructor_a']}?reschedule={n['booking']}",
-                         "/notifications", "/booking-links", "/invitations"],
+                         "/notifications", "/booking-links", "/invitations",
+                         "/students", f"/students/{n['user']}", f"/bookings/{n['past']}"],
         "owner": ["/profile", "/dashboard", "/admin/users", "/admin/studio", "/dashboard/studio",
-                  f"/book/{n['instructor_a']}", f"/schedule?instructor={n['instructor_a']}"],
+                  f"/book/{n['instructor_a']}", f"/schedule?instructor={n['instructor_a']}",
+                  "/students", f"/students/{n['user']}?instructor={n['instructor_a']}"],
     }
 
 
