@@ -10,9 +10,9 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from ...domain import slots as engine
+from ...domain.students import COLOURS
 from ...domain.timeutil import local_date_range_to_utc, utc_to_local
 from ...extensions import db
-from ...domain.students import COLOURS
 from ...models import Block, Booking, InstructorSettings, OneTimeWindow, StudentNote, User, WeeklyWindow
 from ...names import first_name
 from .. import availability
