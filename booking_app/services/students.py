@@ -98,7 +98,7 @@ def student_rows(viewer: User, instructor_ids: list[int], now: datetime) -> list
             pairs.setdefault((instructor_id, student_id), {})
     if not pairs:
         return []
-    people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_({s for _, s in pairs})))}
+    people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_({s for _, s in pairs}), User.deleted_at.is_(None)))}
     notes = {
         (n.instructor_id, n.student_id): n
         for n in db.session.scalars(

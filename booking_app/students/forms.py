@@ -17,7 +17,7 @@ class StudentNoteForm(FlaskForm):
 
     instructor = HiddenField()
     note = TextAreaField(
-        "Private note (only staff see it)",
+        "Private note",
         validators=[
             Optional(),
             Length(max=MAX_STUDENT_NOTE, message=wording.text_too_long("note", MAX_STUDENT_NOTE)),

@@ -61,15 +61,20 @@ def refused(call, *args, **kwargs) -> ServiceError:  # type: ignore[no-untyped-d
 # --- the students list ---------------------------------------------------------------------------------
 
 
-def test_the_list_holds_everyone_who_booked_with_next_and_last_lesson_recent_lessons_and_no_shows(maria, sam, users):
+def test_the_list_holds_everyone_who_booked_with_next_and_last_lesson_recent_lessons_and_no_shows(
+    maria, sam, users
+):
     other = users.make("student", name="Alex Another")
     lesson(sam, maria, 3, 10)
     lesson(sam, maria, 4, 10)
     lesson(sam, maria, 20, 10)
     lesson(other, maria, 5, 10, confirm=False)
     later = at(10, 12)
-    booking_service.mark_no_show(maria, db.session.scalar(
-        sa.select(Booking.id).where(Booking.starts_at == at(4, 10))), now=at(4, 10, 10))
+    booking_service.mark_no_show(
+        maria,
+        db.session.scalar(sa.select(Booking.id).where(Booking.starts_at == at(4, 10))),
+        now=at(4, 10, 10),
+    )
     rows = {r.student.name: r for r in students_of(maria, maria, later)}
     assert list(rows) == ["Alex Another", "Sam Student"]  # by name
     assert rows["Sam Student"].next_at == at(20, 10)
@@ -141,14 +146,19 @@ def test_the_note_and_colour_are_kept_per_instructor_and_student(maria, ben, sam
     assert students_of(ben, ben, NOW)[0].colour is None
 
 
-@pytest.mark.parametrize(("note", "colour", "field"), [
-    ("x" * 2001, None, "note"),
-    ("nul \x00 byte", None, "note"),
-    ("lone \ud800 surrogate", None, "note"),
-    ("fine", "chartreuse", "colour"),
-    ("fine", "BLUE", "colour"),
-])
-def test_a_bad_note_or_colour_is_refused_with_a_sentence_and_nothing_is_written(maria, sam, note, colour, field):
+@pytest.mark.parametrize(
+    ("note", "colour", "field"),
+    [
+        ("x" * 2001, None, "note"),
+        ("nul \x00 byte", None, "note"),
+        ("lone \ud800 surrogate", None, "note"),
+        ("fine", "chartreuse", "colour"),
+        ("fine", "BLUE", "colour"),
+    ],
+)
+def test_a_bad_note_or_colour_is_refused_with_a_sentence_and_nothing_is_written(
+    maria, sam, note, colour, field
+):
     lesson(sam, maria, 5, 10)
     error = refused(set_student_note, maria, maria.id, sam.id, note, colour, now=NOW)
     assert error.status == 422 and error.field == field
@@ -165,8 +175,16 @@ def test_staff_cannot_keep_notes_on_someone_who_is_not_their_student(maria, ben,
 
 
 def test_the_database_refuses_a_colour_outside_the_palette(maria, sam):
-    db.session.add(StudentNote(instructor_id=maria.id, student_id=sam.id, note="", colour="chartreuse",
-                               created_at=NOW, updated_at=NOW))
+    db.session.add(
+        StudentNote(
+            instructor_id=maria.id,
+            student_id=sam.id,
+            note="",
+            colour="chartreuse",
+            created_at=NOW,
+            updated_at=NOW,
+        )
+    )
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
@@ -200,13 +218,18 @@ def test_a_lesson_that_did_not_take_place_takes_no_notes(maria, sam):
     assert refused(write_lesson_notes, maria, booking.id, "x", None, now=at(5, 11)).status == 409
 
 
-@pytest.mark.parametrize(("summary", "private_note", "field"), [
-    ("x" * 4001, None, "summary"),
-    (None, "y" * 4001, "private_note"),
-    ("a\x00b", None, "summary"),
-    (None, "\udfff", "private_note"),
-])
-def test_bad_lesson_notes_are_refused_naming_the_field_and_nothing_is_written(maria, sam, summary, private_note, field):
+@pytest.mark.parametrize(
+    ("summary", "private_note", "field"),
+    [
+        ("x" * 4001, None, "summary"),
+        (None, "y" * 4001, "private_note"),
+        ("a\x00b", None, "summary"),
+        (None, "\udfff", "private_note"),
+    ],
+)
+def test_bad_lesson_notes_are_refused_naming_the_field_and_nothing_is_written(
+    maria, sam, summary, private_note, field
+):
     booking = lesson(sam, maria, 5, 10)
     error = refused(write_lesson_notes, maria, booking.id, summary, private_note, now=at(5, 11))
     assert error.status == 422 and error.field == field
@@ -222,18 +245,29 @@ def test_each_change_of_the_summary_sends_one_mail_and_a_private_note_sends_none
     write_lesson_notes(maria, booking.id, "Scales", "", now=later)
     write_lesson_notes(maria, booking.id, "Scales", "Private thought", now=later)  # summary unchanged
     write_lesson_notes(maria, booking.id, "Scales and arpeggios", "Private thought", now=later)
-    assert write_lesson_notes(maria, booking.id, "Scales and arpeggios", "Private thought", now=later).changed == []
-    mails = db.session.scalars(sa.select(Effect).where(Effect.kind == "mail").order_by(Effect.id)).all()[mails_before:]
+    assert (
+        write_lesson_notes(maria, booking.id, "Scales and arpeggios", "Private thought", now=later).changed
+        == []
+    )
+    mails = db.session.scalars(sa.select(Effect).where(Effect.kind == "mail").order_by(Effect.id)).all()[
+        mails_before:
+    ]
     assert [(m.payload["user_id"], m.payload["template"]) for m in mails] == [(sam.id, "lesson_summary")] * 2
-    assert count(Notification, Notification.user_id == sam.id, Notification.kind == "booking.lesson_summary") == 2
+    assert (
+        count(Notification, Notification.user_id == sam.id, Notification.kind == "booking.lesson_summary")
+        == 2
+    )
     changes = db.session.scalars(sa.select(LessonNoteChange).order_by(LessonNoteChange.id)).all()
     assert [(c.field, c.body, c.actor_id) for c in changes] == [
-        ("summary", "Scales", maria.id), ("private_note", "Private thought", maria.id),
+        ("summary", "Scales", maria.id),
+        ("private_note", "Private thought", maria.id),
         ("summary", "Scales and arpeggios", maria.id),
     ]
 
 
-def test_the_student_never_receives_the_private_note_on_the_page_in_mail_or_in_the_export(app, inbox, maria, sam):
+def test_the_student_never_receives_the_private_note_on_the_page_in_mail_or_in_the_export(
+    app, inbox, maria, sam
+):
     app.config["FROZEN_NOW"] = at(5, 11)  # when the mails are due
     booking = lesson(sam, maria, 5, 10)
     secret = "SECRET-STAFF-ONLY-remark"
@@ -242,9 +276,14 @@ def test_the_student_never_receives_the_private_note_on_the_page_in_mail_or_in_t
     assert student_view.private_note is None
     assert all(c.field == "summary" for c in student_view.changes)
     staff_view = lesson_notes_view(maria, booking, at(5, 12))
-    assert staff_view.private_note == secret and {c.field for c in staff_view.changes} == {"summary", "private_note"}
+    assert staff_view.private_note == secret and {c.field for c in staff_view.changes} == {
+        "summary",
+        "private_note",
+    }
     effects.run_due(at(5, 12))
-    summary_mails = [m for m in inbox.messages if str(m["Subject"]).startswith("Lesson notes from Maria Lopez")]
+    summary_mails = [
+        m for m in inbox.messages if str(m["Subject"]).startswith("Lesson notes from Maria Lopez")
+    ]
     assert len(summary_mails) == 1 and summary_mails[0]["To"].addresses[0].addr_spec == sam.email
     assert "G major scale" in summary_mails[0].get_body(("plain",)).get_content()
     assert not [m for m in inbox.messages if secret in m.as_string()]
@@ -259,3 +298,14 @@ def test_a_message_thread_does_not_leak_into_the_note_history(maria, sam):
     write_lesson_notes(maria, booking.id, "", "only staff", now=at(5, 11) + timedelta(minutes=1))
     assert count(Message) == 1
     assert lesson_notes_view(sam, booking, at(5, 12)).changes == []
+
+
+def test_a_student_who_deletes_their_account_leaves_the_list_and_the_note_about_them_goes(maria, sam, users):
+    from booking_app.services.users import delete_account
+    from tests.conftest import Users
+
+    lesson(sam, maria, 5, 10)
+    set_student_note(maria, maria.id, sam.id, "Allergic to cats", "pink", now=NOW)
+    delete_account(sam, Users.password, now=NOW)
+    assert students_of(maria, maria, NOW) == []
+    assert count(StudentNote) == 0
