@@ -7,6 +7,7 @@ import pytest
 from booking_app.extensions import db
 from booking_app.models import Booking, LessonNoteChange, StudentNote, User
 from booking_app.services import bookings as booking_service
+from booking_app.services import messages
 from booking_app.services.lesson_notes import write_lesson_notes
 from booking_app.services.students import set_student_note
 from tests.booking_helpers import NOW, at, open_hours
@@ -42,7 +43,9 @@ def lesson(student, instructor, day: int, hour: int) -> Booking:  # type: ignore
     return booking
 
 
-def test_an_instructor_sees_their_students_and_finds_one_by_name_or_note(client, auth, maria, ben, sam, users):
+def test_an_instructor_sees_their_students_and_finds_one_by_name_or_note(
+    client, auth, maria, ben, sam, users
+):
     alex = users.make("student", name="Alex Another")
     lesson(sam, maria, 5, 10)
     lesson(alex, maria, 6, 10)
@@ -61,15 +64,22 @@ def test_an_instructor_sees_their_students_and_finds_one_by_name_or_note(client,
     assert "No student matches" in client.get("/students?q=zzz").get_data(as_text=True)
 
 
-def test_the_owner_sees_every_instructors_students_grouped_and_can_pick_one(client, auth, maria, ben, sam, users):
+def test_the_owner_sees_every_instructors_students_grouped_and_can_pick_one(
+    client, auth, maria, ben, sam, users
+):
     owner = users.make("owner", name="Olivia Owner")
     lesson(sam, maria, 5, 10)
     lesson(users.make("student", name="Bea Bens"), ben, 6, 10)
     auth.login(owner)
     page = client.get("/students").get_data(as_text=True)
     assert "Every instructor's students" in page
-    page = page[page.index('id="students-list"'):]
-    assert page.index("Ben Brown") < page.index("Bea Bens") < page.index("Maria Lopez") < page.index("Sam Student")
+    page = page[page.index('id="students-list"') :]
+    assert (
+        page.index("Ben Brown")
+        < page.index("Bea Bens")
+        < page.index("Maria Lopez")
+        < page.index("Sam Student")
+    )
     picked = client.get(f"/students?instructor={maria.id}").get_data(as_text=True)
     assert "Sam Student" in picked and "Bea Bens" not in picked
 
@@ -80,22 +90,34 @@ def test_students_get_no_students_list(client, auth, sam):
     assert 'href="/students"' not in client.get("/dashboard").get_data(as_text=True)
 
 
-def test_a_students_page_lists_their_lessons_with_notes_and_keeps_a_note_and_colour(app, client, auth, maria, sam):
+def test_a_students_page_lists_their_lessons_with_notes_and_keeps_a_note_and_colour(
+    app, client, auth, maria, sam
+):
     past = lesson(sam, maria, 3, 10)
     ahead = lesson(sam, maria, 20, 10)
     write_lesson_notes(maria, past.id, "Scales in G", SECRET, now=at(3, 11))
     auth.login(maria)
     page = client.get(f"/students/{sam.id}").get_data(as_text=True)
     assert f'id="lesson-{ahead.id}"' in page and f'id="lesson-{past.id}"' in page
-    assert page.index("Upcoming") < page.index(f'id="lesson-{ahead.id}"') < page.index("Past lessons and requests")
+    assert (
+        page.index("Upcoming")
+        < page.index(f'id="lesson-{ahead.id}"')
+        < page.index("Past lessons and requests")
+    )
     assert "Scales in G" in page and SECRET in page
     assert "/schedule/book-student" not in page  # the staff booking form is not part of this app yet
-    saved = client.post(f"/students/{sam.id}/note", data={"instructor": str(maria.id), "note": "Loves Bach",
-                                                           "colour": "green"}, follow_redirects=True)
+    saved = client.post(
+        f"/students/{sam.id}/note",
+        data={"instructor": str(maria.id), "note": "Loves Bach", "colour": "green"},
+        follow_redirects=True,
+    )
     assert "Saved the note and colour." in saved.get_data(as_text=True)
     assert db.session.get(StudentNote, (maria.id, sam.id)).colour == "green"
-    refused = client.post(f"/students/{sam.id}/note", data={"instructor": str(maria.id), "note": "x",
-                                                             "colour": "chartreuse"}, follow_redirects=True)
+    refused = client.post(
+        f"/students/{sam.id}/note",
+        data={"instructor": str(maria.id), "note": "x", "colour": "chartreuse"},
+        follow_redirects=True,
+    )
     assert "Choose the colour from the list" in refused.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(StudentNote, (maria.id, sam.id)).note == "Loves Bach"
@@ -113,7 +135,10 @@ def test_another_instructor_cannot_open_someone_elses_student(client, auth, mari
     lesson(sam, maria, 5, 10)
     auth.login(ben)
     assert client.get(f"/students/{sam.id}").status_code == 404
-    assert client.post(f"/students/{sam.id}/note", data={"instructor": str(ben.id), "note": "x"}).status_code == 404
+    assert (
+        client.post(f"/students/{sam.id}/note", data={"instructor": str(ben.id), "note": "x"}).status_code
+        == 404
+    )
     assert count(StudentNote) == 0
 
 
@@ -125,8 +150,11 @@ def test_staff_write_lesson_notes_on_the_booking_page_once_the_lesson_started(ap
     app.config["FROZEN_NOW"] = at(5, 10, 45)
     page = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
     assert 'id="lesson-notes-form"' in page
-    answer = client.post(f"/bookings/{booking.id}/lesson-notes",
-                         data={"summary": "Practise the G major scale", "private_note": SECRET}, follow_redirects=True)
+    answer = client.post(
+        f"/bookings/{booking.id}/lesson-notes",
+        data={"summary": "Practise the G major scale", "private_note": SECRET},
+        follow_redirects=True,
+    )
     text = answer.get_data(as_text=True)
     assert "Lesson notes saved. Sam Student was sent the summary." in text
     assert "updated the lesson summary" in text and "updated the private note" in text
@@ -138,8 +166,17 @@ def test_the_student_sees_the_summary_and_never_the_private_note_anywhere(app, c
     write_lesson_notes(maria, booking.id, "Practise the G major scale", SECRET, now=at(5, 11))
     app.config["FROZEN_NOW"] = at(5, 12)
     auth.login(sam)
-    pages = [f"/bookings/{booking.id}", f"/bookings/{booking.id}?region=booking_body", "/bookings", "/dashboard",
-             "/notifications", "/profile/export", f"/api/bookings/{booking.id}", "/api/bookings", "/api/me/export"]
+    pages = [
+        f"/bookings/{booking.id}",
+        f"/bookings/{booking.id}?region=booking_body",
+        "/bookings",
+        "/dashboard",
+        "/notifications",
+        "/profile/export",
+        f"/api/bookings/{booking.id}",
+        "/api/bookings",
+        "/api/me/export",
+    ]
     for path in pages:
         response = client.get(path)
         assert response.status_code == 200, path
@@ -147,8 +184,9 @@ def test_the_student_sees_the_summary_and_never_the_private_note_anywhere(app, c
     page = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
     assert "Practise the G major scale" in page and "updated the lesson summary" in page
     assert "updated the private note" not in page and 'id="lesson-notes-form"' not in page
-    refused = client.post(f"/bookings/{booking.id}/lesson-notes", data={"summary": "I was great"},
-                          follow_redirects=True)
+    refused = client.post(
+        f"/bookings/{booking.id}/lesson-notes", data={"summary": "I was great"}, follow_redirects=True
+    )
     assert "Only the lesson&#39;s instructor or the studio owner" in refused.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).lesson_summary == "Practise the G major scale"
@@ -173,7 +211,9 @@ def _schedule_statements(client) -> int:  # type: ignore[no-untyped-def]
     return len(counter.queries)
 
 
-def test_a_students_colour_marks_their_lessons_on_the_schedule_in_the_same_statements(app, client, auth, maria, users):
+def test_a_students_colour_marks_their_lessons_on_the_schedule_in_the_same_statements(
+    app, client, auth, maria, users
+):
     students = [users.make("student") for _ in range(4)]
     ids = [s.id for s in students]
     lesson(students[0], maria, 5, 10)
@@ -196,9 +236,49 @@ def test_every_colour_of_the_palette_is_readable_on_white():
     from booking_app.domain.students import COLOURS
 
     def luminance(hex_colour: str) -> float:
-        channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
         linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
         return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
     for name, (_label, accent) in COLOURS.items():
         assert 1.05 / (luminance(accent) + 0.05) >= 4.5, name
+
+
+def _page_statements(client, path: str) -> int:  # type: ignore[no-untyped-def]
+    client.get(path)
+    db.session.remove()
+    with counting() as counter:
+        assert client.get(path).status_code == 200
+    return len(counter.queries)
+
+
+def test_the_students_pages_take_the_same_statements_however_many_students_and_instructors(
+    client, auth, users
+):
+    owner = users.make("owner", name="Olivia Owner")
+    first = users.make("instructor", name="Ida First")
+    open_hours(first)
+    student = users.make("student")
+    lesson(student, first, 5, 10)
+    ids = {"owner": owner.id, "first": first.id, "student": student.id}
+    auth.login(owner)
+    few = [
+        _page_statements(client, "/students"),
+        _page_statements(client, f"/students/{ids['student']}?instructor={ids['first']}"),
+    ]
+    for n in range(3):
+        teacher = users.make("instructor")
+        open_hours(teacher)
+        for day in (6, 7):
+            someone = users.make("student")
+            booking = lesson(someone, teacher, day, 10 + n)
+            set_student_note(teacher, teacher.id, someone.id, "A note", "grey", now=NOW)
+            messages.send_message(booking, someone, "Hello")
+    first_again = db.session.get(User, ids["first"])
+    for day in (12, 13, 14):
+        lesson(db.session.get(User, ids["student"]), first_again, day, 10)
+    many = [
+        _page_statements(client, "/students"),
+        _page_statements(client, f"/students/{ids['student']}?instructor={ids['first']}"),
+    ]
+    assert few == many
