@@ -16,6 +16,7 @@ from ..extensions import limiter
 from ..models import Booking
 from ..services import ServiceError, clock
 from ..services import bookings as service
+from ..services.lesson_notes import is_staff_of
 from .common import require_user
 from .fields import BoundedInt, Id, RuleInstant, SafeString
 from .schemas import ErrorSchema, UtcDateTime
@@ -102,9 +103,8 @@ def booking_data(booking: Booking, now: datetime | None = None) -> dict[str, Any
         ],
         "lesson_summary": booking.lesson_summary,
     }
-    viewer = current_user if current_user and current_user.is_authenticated else None
     # The private note is for staff only: never in anything the booking's student (or anyone else) receives.
-    if viewer is not None and viewer.id != booking.student_id and (viewer.id == booking.instructor_id or viewer.is_owner):
+    if current_user and current_user.is_authenticated and is_staff_of(current_user, booking):
         data["private_note"] = booking.private_note
     return data
 
