@@ -68,7 +68,7 @@ class StudentsPage:
     groups: list[StudentGroup]
     query: str
     sort: str
-    total: int  # students before the search
+    total: int  # different students before the search (one who learns with two instructors counts once)
     sorts: dict[str, str] = field(default_factory=lambda: dict(SORTS))
 
     @property
@@ -111,7 +111,7 @@ def students_page(
         groups=groups,
         query=query,
         sort=sort,
-        total=len(rows),
+        total=len({r.student.id for r in rows}),
     )
 
 
