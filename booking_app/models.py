@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .domain.bookings import ACTIVE_STATUSES, Role, Status
 from .domain.links import LinkPurpose
+from .domain.students import COLOURS, NOTE_FIELDS
 from .extensions import db
 
 
@@ -265,6 +266,10 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status_reason: Mapped[str] = mapped_column(sa.String(500), default="")
     reschedule_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bookings.id"))
+    # Lesson notes, written once the lesson started (services/lesson_notes.py): the summary the student sees,
+    # and a note only staff see (never in anything a student receives).
+    lesson_summary: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    private_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
     instructor: Mapped[User] = relationship(foreign_keys=[instructor_id], lazy="joined", innerjoin=True)
     student: Mapped[User] = relationship(foreign_keys=[student_id], lazy="joined", innerjoin=True)
@@ -437,3 +442,41 @@ class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="select")
     subject: Mapped[User | None] = relationship(foreign_keys=[subject_user_id], lazy="select")
+
+
+class StudentNote(db.Model):  # type: ignore[name-defined,misc]
+    """What an instructor keeps about one of their students: a private note and the colour of their lessons."""
+
+    __tablename__ = "student_notes"
+    __table_args__ = (
+        sa.CheckConstraint(f"colour IS NULL OR {_in('colour', tuple(COLOURS))}", name="colour_in_palette"),
+        sa.CheckConstraint("length(note) <= 2000", name="note_length"),
+        sa.Index("ix_student_notes_student_id", "student_id"),
+    )
+
+    instructor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    student_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    colour: Mapped[str | None] = mapped_column(sa.String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LessonNoteChange(db.Model):  # type: ignore[name-defined,misc]
+    """One change of a booking's lesson notes: which note, its new text, who wrote it and when.
+
+    Kept apart from BookingChange so that a private note's history can never reach a student through the
+    booking's history.
+    """
+
+    __tablename__ = "lesson_note_changes"
+    __table_args__ = (sa.CheckConstraint(_in("field", NOTE_FIELDS), name="field_valid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(sa.ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    field: Mapped[str] = mapped_column(sa.String(20))
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor: Mapped[User | None] = relationship(lazy="joined")

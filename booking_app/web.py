@@ -25,6 +25,7 @@ from .privacy.routes import bp as privacy_bp
 from .services.sessions import user_for_session
 from .services.studio import studio_name
 from .staff_booking.routes import bp as staff_booking_bp
+from .students.routes import bp as students_bp
 
 # (endpoint, label, who sees it) — links to areas not yet registered are left out.
 NAV = [
@@ -36,6 +37,7 @@ NAV = [
     ("admin.users", "People", {"owner"}),
     ("admin.studio", "Studio settings", {"owner"}),
     ("admin.audit", "Audit log", {"owner"}),
+    ("students.index", "Students", {"instructor", "owner"}),
 ]
 
 
@@ -71,9 +73,9 @@ def init_app(app: Flask) -> None:
     realtime.init_app(app)
     init_api(app)
     register_cli(app)
-    for bp in (availability_bp, booking_bp, dashboard_bp, messages_bp, links_bp, privacy_bp, invitations_bp):
+    for bp in (availability_bp, booking_bp, dashboard_bp, messages_bp, links_bp, privacy_bp, invitations_bp,
+               staff_booking_bp, students_bp):
         app.register_blueprint(bp)
-    app.register_blueprint(staff_booking_bp)
 
     app.jinja_env.filters["localtime"] = views.localtime
     app.jinja_env.filters["day"] = wording.day
@@ -85,6 +87,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["status_badge"] = app.jinja_env.get_template("_macros/status.html").module.status_badge  # type: ignore[attr-defined]
     app.jinja_env.globals["viewer_timezone"] = views.viewer_timezone
     app.jinja_env.globals["nav_links"] = lambda: nav_links(app)
+    app.jinja_env.globals["lesson_note_verb"] = lambda change: (
+        wording.LESSON_NOTE_VERBS if change.body else wording.LESSON_NOTE_CLEARED)[change.field]
 
     @app.context_processor
     def inject_globals() -> dict[str, object]:

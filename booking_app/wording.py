@@ -465,3 +465,37 @@ def booked_in_done(student: str, when: str, invited: bool) -> str:
     told = ("They get an invitation to set a password and a mail with the calendar invitation."
             if invited else "They were told in the app and by mail with a calendar invitation.")
     return f"{student} is booked in for {when}. {told}"
+
+
+# --- students and lesson notes ------------------------------------------------------------------------
+
+STUDENTS_TITLE = "Students"
+STUDENT_NOTE_SAVED = "Saved the note and colour."
+STUDENT_NOT_FOUND = "We could not find that student among your students. Open them from your students list."
+STUDENTS_FORBIDDEN = "Only instructors and the studio owner keep a students list."
+STUDENTS_OF_OTHERS = "You can see only your own students. The studio owner sees every instructor's."
+CHOOSE_INSTRUCTOR = "Choose whose student this is: the note and colour belong to one instructor."
+NOT_AN_INSTRUCTOR = "That person does not teach here. Choose an instructor from the list."
+LESSON_NOTES_SAVED = "Lesson notes saved."
+LESSON_NOTES_SAVED_MAILED = "Lesson notes saved. {name} was sent the summary."
+LESSON_NOTES_UNCHANGED = "Nothing changed in the lesson notes."
+LESSON_NOTES_FORBIDDEN = "Only the lesson's instructor or the studio owner can write lesson notes."
+NO_COLOUR = "No colour"
+# History lines on the booking page: "<person> <words>".
+LESSON_NOTE_VERBS = {"summary": "updated the lesson summary", "private_note": "updated the private note"}
+LESSON_NOTE_CLEARED = {"summary": "cleared the lesson summary", "private_note": "cleared the private note"}
+
+
+def lesson_summary_notice(instructor: str, when: str) -> str:
+    """Tell a student their lesson has a (new) summary: "Ada wrote notes on your lesson of Thu 5 Feb at 2:00 PM"."""
+    return f"{instructor} wrote notes on your lesson of {when}. Read them on the booking page."
+
+
+def students_count(count: int) -> str:
+    """Say how many students a list holds: "3 students"."""
+    return plural(count, "student")
+
+
+def text_too_long(label: str, most: int) -> str:
+    """Refuse a text over its length: "Keep the private note under 4,000 characters."."""
+    return f"Keep the {label} to {most:,} characters or fewer."

@@ -70,6 +70,7 @@ def build_world() -> dict[str, Any]:
     assert isinstance(block, Block)
     assert db.session.get(Booking, pending.id).status == "pending"
     invitation = invite(ia, email="ivy@example.test", name="Ivy Invited", role="student")
+    past = _past_lesson(ia, sa_)
     names = {
         "invitation": str(invitation.link.id), "invitation_token": invitation.url.rsplit("/", 1)[1],
         "booking": str(confirmed.id), "pending": str(pending.id), "message": str(message.id),
@@ -77,6 +78,7 @@ def build_world() -> dict[str, Any]:
         "block": str(block.id), "instructor_a": str(ia.id), "user": str(sa_.id),
         "token": str(db.session.get(type(sa_), sa_.id).feed_token), "student_a_email": sa_.email,
     }
+    names["past"] = str(past.id)
     names.update(_link_names(ia, sa_, pending, confirmed))
     tokens = {actor: issue_token(person, "matrix") for actor, person in people.items()}
     names["token_a"] = str(db.session.scalar(sa.select(ApiToken.id).where(ApiToken.user_id == sa_.id)))
@@ -115,3 +117,18 @@ def restore_rows(rows: dict[str, list[dict[str, Any]]]) -> None:
         conn.execute(versions.delete())
         if rows["schedule_versions"]:
             conn.execute(versions.insert(), rows["schedule_versions"])
+
+
+def _past_lesson(instructor: Any, student: Any) -> Booking:
+    """Add a lesson of the student with the instructor that took place the day before NOW (lesson notes are open)."""
+    from datetime import timedelta
+
+    from tests.booking_helpers import NOW
+
+    starts_at = NOW - timedelta(days=1)
+    past = Booking(instructor_id=instructor.id, student_id=student.id, starts_at=starts_at,
+                   ends_at=starts_at + timedelta(hours=1), status="completed", expires_at=starts_at, created_at=starts_at,
+                   updated_at=starts_at)
+    db.session.add(past)
+    db.session.commit()
+    return past

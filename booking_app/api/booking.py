@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from flask.views import MethodView
+from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -16,6 +17,7 @@ from ..models import Booking
 from ..services import ServiceError, clock
 from ..services import bookings as service
 from ..services.bookings.staff import book_student
+from ..services.lesson_notes import is_staff_of
 from .common import require_user
 from .fields import BoundedInt, Id, RuleInstant, SafeString
 from .schemas import ErrorSchema, UtcDateTime
@@ -79,6 +81,8 @@ class BookingSchema(Schema):
     created_at = UtcDateTime()
     expires_at = UtcDateTime()
     history = fields.List(fields.Nested(BookingHistorySchema))
+    lesson_summary = fields.String(metadata={"description": "The lesson's summary and homework, once it started"})
+    private_note = fields.String(metadata={"description": "Staff only: absent in what the booking's student receives"})
 
 
 class BookingListSchema(Schema):
@@ -86,8 +90,8 @@ class BookingListSchema(Schema):
 
 
 def booking_data(booking: Booking, now: datetime | None = None) -> dict[str, Any]:
-    """Return the spec's booking shape with its effective status."""
-    return {
+    """Return the spec's booking shape with its effective status (the private note only for staff)."""
+    data: dict[str, Any] = {
         "id": booking.id,
         "instructor_id": booking.instructor_id,
         "student_id": booking.student_id,
@@ -104,7 +108,12 @@ def booking_data(booking: Booking, now: datetime | None = None) -> dict[str, Any
             {"at": h.at, "actor_id": h.actor_id, "from_status": h.from_status, "to_status": h.to_status, "note": h.note}
             for h in booking.history
         ],
+        "lesson_summary": booking.lesson_summary,
     }
+    # The private note is for staff only: never in anything the booking's student (or anyone else) receives.
+    if current_user and current_user.is_authenticated and is_staff_of(current_user, booking):
+        data["private_note"] = booking.private_note
+    return data
 
 
 def _instant(raw: str | None, name: str) -> datetime | None:

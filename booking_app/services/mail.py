@@ -30,6 +30,7 @@ EMAIL_KINDS: dict[str, str] = {
     "decisions": "Confirmations, declines, expiries and cancellations",
     "messages": "New messages in a booking's thread",
     "reminders": "Reminders 24 hours and 1 hour before a lesson",
+    "lesson_notes": "Lesson summaries and homework from your instructor",
 }
 
 # template name -> (preference kind, subject pattern)
@@ -44,6 +45,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "reminder_24h": ("reminders", "Tomorrow: your lesson with {other} at {when}"),
     "reminder_1h": ("reminders", "In one hour: your lesson with {other} at {when}"),
     "booking_booked": ("decisions", "Booked in: your lesson with {other} on {when}"),
+    "lesson_summary": ("lesson_notes", "Lesson notes from {other}: your lesson on {when}"),
 }
 # Mail about a person's account rather than a booking (always sent: no preference turns these off).
 # template -> subject pattern, filled from the mail's context.
@@ -124,6 +126,8 @@ def compose(user: User, template: str, booking: Booking, now: datetime | None = 
     """Build the mail for a user about a booking, or None when it is no longer worth sending."""
     if not wants(user, template) or not still_fits(template, booking, now):
         return None
+    if template == "lesson_summary" and (user.id != booking.student_id or not booking.lesson_summary):
+        return None  # cleared meanwhile; and only the student is mailed the summary
     other = booking.instructor if user.id == booking.student_id else booking.student
     context: dict[str, Any] = {
         "recipient": user,

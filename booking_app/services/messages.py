@@ -207,3 +207,19 @@ def _upsert_read(user_id: int, booking_id: int, **markers: int) -> None:
         where=table.c[column] < stmt.excluded[column],
     )
     db.session.execute(stmt)
+
+
+def unread_by_student(user: User, instructor_ids: list[int]) -> dict[tuple[int, int], int]:
+    """Return {(instructor_id, student_id): messages unread by the user} over those instructors' threads, in one query."""
+    if not instructor_ids:
+        return {}
+    read, where = _unread_conditions(user.id, user.is_owner)
+    rows = db.session.execute(
+        sa.select(Booking.instructor_id, Booking.student_id, sa.func.count(Message.id))
+        .select_from(Message)
+        .join(Booking, Booking.id == Message.booking_id)
+        .outerjoin(read, sa.and_(read.booking_id == Message.booking_id, read.user_id == user.id))
+        .where(where, Booking.instructor_id.in_(instructor_ids))
+        .group_by(Booking.instructor_id, Booking.student_id)
+    )
+    return {(int(i), int(s)): int(n) for i, s, n in rows}

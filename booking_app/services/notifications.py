@@ -22,6 +22,7 @@ MAIL_FOR_KIND = {
     "booking.cancelled": "booking_cancelled",
     "booking.changed": "booking_moved",
     "booking.booked": "booking_booked",  # staff booked a student in (services/bookings/staff.py)
+    "booking.lesson_summary": "lesson_summary",
 }
 
 

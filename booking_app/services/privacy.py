@@ -15,9 +15,11 @@ from ..models import (
     Block,
     Booking,
     BookingChange,
+    LessonNoteChange,
     Message,
     Notification,
     OneTimeWindow,
+    StudentNote,
     User,
     UserSession,
     WeeklyWindow,
@@ -56,6 +58,14 @@ def export_data(user: User, now: datetime | None = None) -> dict[str, Any]:
             "at": _iso(change.at), "by": "you" if change.actor_id == user.id else _name(change.actor),
             "from_status": change.from_status, "to_status": change.to_status, "note": change.note,
         })
+    note_changes: dict[int, list[dict[str, Any]]] = {}
+    for note_change in db.session.scalars(
+        sa.select(LessonNoteChange).where(LessonNoteChange.booking_id.in_(own_ids)).order_by(LessonNoteChange.id)
+    ).unique():
+        note_changes.setdefault(note_change.booking_id, []).append({
+            "at": _iso(note_change.at), "field": note_change.field, "text": note_change.body,
+            "by": "you" if note_change.actor_id == user.id else _name(note_change.actor),
+        })
     messages = db.session.scalars(
         # Their bookings' threads, and what they wrote in any other thread (as the owner may).
         sa.select(Message).where(sa.or_(Message.booking_id.in_(own_ids), Message.sender_id == user.id))
@@ -66,7 +76,7 @@ def export_data(user: User, now: datetime | None = None) -> dict[str, Any]:
         "format": EXPORT_FORMAT,
         "exported_at": _iso(now),
         "profile": _profile(user),
-        "bookings": [_booking(b, user, history.get(b.id, []), now) for b in booking_rows],
+        "bookings": [_booking(b, user, history.get(b.id, []), now, note_changes.get(b.id, [])) for b in booking_rows],
         "messages": [{
             "id": m.id, "booking_id": m.booking_id, "from": "you" if m.sender_id == user.id else _name(m.sender),
             "body": m.body, "sent_at": _iso(m.created_at),
@@ -96,7 +106,16 @@ def _profile(user: User) -> dict[str, Any]:
     }
 
 
-def _booking(b: Booking, user: User, history: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+def _booking(b: Booking, user: User, history: list[dict[str, Any]], now: datetime,
+             note_changes: list[dict[str, Any]]) -> dict[str, Any]:
+    # The private note is the instructor's: a student's export holds the summary and its history only.
+    teaching = b.student_id != user.id
+    notes: dict[str, Any] = {
+        "lesson_summary": b.lesson_summary,
+        "lesson_notes_history": [c for c in note_changes if teaching or c["field"] == "summary"],
+    }
+    if teaching:
+        notes["private_note"] = b.private_note
     return {
         "id": b.id, "you_are": "student" if b.student_id == user.id else "instructor",
         "instructor": _name(b.instructor), "student": _name(b.student),
@@ -104,6 +123,7 @@ def _booking(b: Booking, user: User, history: list[dict[str, Any]], now: datetim
         "status": effective_status(Status(b.status), b.expires_at, b.ends_at, now).value,
         "notes": b.notes, "status_reason": b.status_reason, "requested_at": _iso(b.created_at),
         "decided_at": _iso(b.decided_at), "reschedule_of": b.reschedule_of_id, "history": history,
+        **notes,
     }
 
 
@@ -116,7 +136,14 @@ def _teaching(user: User) -> dict[str, Any]:
     once = db.session.scalars(sa.select(OneTimeWindow).where(OneTimeWindow.instructor_id == user.id)
                               .order_by(OneTimeWindow.occurs_on, OneTimeWindow.start_time))
     blocks = db.session.scalars(sa.select(Block).where(Block.instructor_id == user.id).order_by(Block.start_on))
+    student_notes = db.session.execute(
+        sa.select(StudentNote, User).join(User, User.id == StudentNote.student_id)
+        .where(StudentNote.instructor_id == user.id).order_by(StudentNote.student_id)
+    ).all()
     return {"teaching": {
+        "student_notes": [{
+            "student": _name(person), "note": row.note, "colour": row.colour, "updated_at": _iso(row.updated_at),
+        } for row, person in student_notes],
         "settings": None if settings is None else {
             "timezone": settings.timezone, "default_lesson_minutes": settings.default_lesson_minutes,
             "buffer_minutes": settings.buffer_minutes, "min_notice_minutes": settings.min_notice_minutes,

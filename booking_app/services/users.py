@@ -24,6 +24,7 @@ from ..models import (
     MessageRead,
     Notification,
     OneTimeWindow,
+    StudentNote,
     User,
     WeeklyWindow,
 )
@@ -261,6 +262,9 @@ def _erase(user: User, now: datetime) -> None:
     # Their own notifications and read markers are about other people's bookings and of use to nobody now.
     db.session.execute(sa.delete(Notification).where(Notification.user_id == user.id))
     db.session.execute(sa.delete(MessageRead).where(MessageRead.user_id == user.id))
+    # What staff kept about the person as a student (and, as an instructor, about their students) goes with them.
+    db.session.execute(sa.delete(StudentNote).where(
+        sa.or_(StudentNote.student_id == user.id, StudentNote.instructor_id == user.id)))
     user.name = wording.DELETED_USER
     # A unique address on the reserved .invalid domain: nothing can be delivered to it, nobody can own it.
     user.email = f"deleted-{user.id}-{secrets.token_hex(4)}@deleted.invalid"

@@ -104,7 +104,7 @@
   // --- the event stream ----------------------------------------------------------------------------
   var TYPES = ["booking.requested", "booking.confirmed", "booking.declined", "booking.cancelled", "booking.expired",
     "booking.completed", "booking.no_show", "booking.changed", "message.sent", "message.read",
-    "availability.changed", "notification.created"];
+    "availability.changed", "notification.created", "booking.notes"];
   function dispatch(type, data) {
     document.dispatchEvent(new CustomEvent("live:" + type, { detail: data }));
     regions().forEach(function (region) { if (wants(region, type, data)) later(region); });

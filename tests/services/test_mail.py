@@ -106,7 +106,7 @@ def test_without_smtp_mails_are_written_to_the_outbox(app, lesson, tmp_path):
 
 def test_a_user_who_switched_a_kind_off_gets_no_such_mail(app, inbox, lesson):
     student = lesson.student
-    mail.set_preferences(student, {"requests", "messages", "reminders"})
+    mail.set_preferences(student, {"requests", "messages", "reminders", "lesson_notes"})
     _queue(student.id, "booking_confirmed", lesson.id)
     effects.run_due(NOW)
     assert inbox.messages == []

@@ -278,6 +278,24 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
         Case(A_INSTRUCTOR, path={"kind": "weekly", "window_id": "{weekly}"}, form={"scope": "all"}),
         Case(A_INSTRUCTOR, path={"kind": "one-time", "window_id": "{one_time}"}, form={"scope": "all"}),
     ],
+    # --- each instructor's students and lesson notes ({past} is A's lesson of yesterday, {booking} is ahead)
+    ("/students", "GET"): [Case(row("login 403 403 ok ok ok"))],
+    ("/students/<int:student_id>", "GET"): [Case(row("login 403 403 ok 404 ok"))],
+    ("/students/<int:student_id>/note", "POST"): [
+        Case(row("login 403 403 ok 403 ok"), form={"instructor": "{instructor_a}", "note": "Likes Bach", "colour": "teal"}),
+    ],
+    ("/bookings/<int:booking_id>/lesson-notes", "POST"): [
+        Case(row("login noop 404 ok 404 ok"), path={"booking_id": "{past}"}, form={"summary": "Scales", "private_note": "Tired"}),
+        Case(row("login noop 404 noop 404 noop"), form={"summary": "Too early"}),
+    ],
+    ("/api/instructors/<int:instructor_id>/students", "GET"): [Case(row("401 403 403 ok 403 ok"))],
+    ("/api/instructors/<int:instructor_id>/students/<int:student_id>", "PUT"): [
+        Case(row("401 403 403 ok 403 ok"), json={"note": "Likes Bach", "colour": "teal"}),
+    ],
+    ("/api/bookings/<int:booking_id>/lesson-notes", "PUT"): [
+        Case(row("401 403 404 ok 404 ok"), path={"booking_id": "{past}"}, json={"summary": "Scales", "private_note": "Tired"}),
+        Case(row("401 403 404 409 404 409"), json={"summary": "Too early"}),
+    ],
 }
 
 

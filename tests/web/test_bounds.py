@@ -343,7 +343,8 @@ def json_operations(client) -> list[tuple[str, str]]:
 
 def fill(path: str, world) -> str:
     values = {"instructor_id": world["teacher"].id, "booking_id": world["booking"].id,
-              "window_id": world["weekly"].id, "block_id": world["block"].id}
+              "window_id": world["weekly"].id, "block_id": world["block"].id,
+              "student_id": world["booking"].student_id}
     for name, value in values.items():
         path = path.replace("{" + name + "}", str(value))
     return path

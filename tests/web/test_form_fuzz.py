@@ -257,10 +257,12 @@ def _pages(world: World) -> dict[str, list[str]]:
                          f"/schedule?date={block_day}", f"/schedule?date={one_time_day}",
                          f"/bookings/{n['booking']}", f"/bookings/{n['pending']}",
                          f"/book/{n['instructor_a']}?reschedule={n['booking']}",
-                         "/notifications", "/booking-links", "/invitations", "/schedule/book-student"],
+                         "/notifications", "/booking-links", "/invitations", "/schedule/book-student",
+                         "/students", f"/students/{n['user']}", f"/bookings/{n['past']}"],
         "owner": ["/profile", "/dashboard", "/admin/users", "/admin/studio", "/dashboard/studio",
                   f"/book/{n['instructor_a']}", f"/schedule?instructor={n['instructor_a']}",
-                  f"/schedule/book-student?instructor={n['instructor_a']}"],
+                  f"/schedule/book-student?instructor={n['instructor_a']}",
+                  "/students", f"/students/{n['user']}?instructor={n['instructor_a']}"],
     }
 
 

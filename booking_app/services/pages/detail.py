@@ -10,6 +10,7 @@ from ...models import Booking, User
 from .. import ServiceError
 from .. import bookings as booking_service
 from ..availability import instructor_timezone
+from ..lesson_notes import LessonNotesView, lesson_notes_view
 
 
 @dataclass
@@ -26,6 +27,7 @@ class BookingDetail:
     instructor_tz: str
     has_calendar: bool
     original: Booking | None
+    lesson_notes: LessonNotesView | None = None
 
 
 def _visible(viewer: User, booking_id: int | None) -> Booking | None:
@@ -52,4 +54,5 @@ def booking_detail(viewer: User, booking: Booking, now: datetime) -> BookingDeta
         instructor_tz=instructor_timezone(booking.instructor),
         has_calendar=status in ACTIVE_STATUSES or status is Status.COMPLETED,
         original=_visible(viewer, booking.reschedule_of_id),
+        lesson_notes=lesson_notes_view(viewer, booking, now),
     )

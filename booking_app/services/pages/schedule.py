@@ -10,9 +10,10 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from ...domain import slots as engine
+from ...domain.students import COLOURS
 from ...domain.timeutil import local_date_range_to_utc, utc_to_local
 from ...extensions import db
-from ...models import Block, Booking, InstructorSettings, OneTimeWindow, User, WeeklyWindow
+from ...models import Block, Booking, InstructorSettings, OneTimeWindow, StudentNote, User, WeeklyWindow
 from ...names import first_name
 from .. import availability
 from ..booking_filters import holds_slot
@@ -45,6 +46,7 @@ class Item:
     label: str
     id: int | None = None
     href: str | None = None
+    colour: str | None = None  # a lesson's student colour (the accent), when the instructor chose one
 
     @property
     def time_range(self) -> str:
@@ -135,20 +137,24 @@ class ScheduleView:
 
 def _lessons(instructor: User, first: date, last: date, tz: str, now: datetime) -> dict[date, list[Item]]:
     start_at, end_at = local_date_range_to_utc(first, last, tz)
-    bookings = db.session.scalars(
-        sa.select(Booking)
+    # The student's colour comes in the same statement (the page's statement count stays fixed).
+    bookings = db.session.execute(
+        sa.select(Booking, StudentNote.colour)
+        .outerjoin(StudentNote, sa.and_(StudentNote.instructor_id == Booking.instructor_id,
+                                        StudentNote.student_id == Booking.student_id))
         .where(Booking.instructor_id == instructor.id, Booking.starts_at < end_at, Booking.ends_at > start_at,
                holds_slot(now))
         .order_by(Booking.starts_at)
     ).all()
     by_date: dict[date, list[Item]] = defaultdict(list)
-    for booking in bookings:
+    for booking, colour in bookings:
         local_start = utc_to_local(booking.starts_at, tz)
         local_end = utc_to_local(booking.ends_at, tz)
         start = local_start.hour * 60 + local_start.minute
         end = start + max(int((local_end - local_start).total_seconds() // 60), 1)
         by_date[local_start.date()].append(
-            Item(booking.status, start, min(end, 1440), first_name(booking.student), booking.id)
+            Item(booking.status, start, min(end, 1440), first_name(booking.student), booking.id,
+                 colour=COLOURS[colour][1] if colour in COLOURS else None)
         )
     return by_date
 

@@ -1,0 +1,1 @@
+"""Each instructor's students and the lesson notes staff write."""
