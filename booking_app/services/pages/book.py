@@ -14,7 +14,7 @@ from ...models import Booking, User
 from .. import ServiceError
 from .. import bookings as booking_service
 from ..availability import instructor_timezone, list_instructors
-from ..slots import horizon_end_at, open_slots
+from ..slots import horizon_end_at, shown_slots
 
 
 @dataclass(frozen=True)
@@ -149,21 +149,26 @@ def book_page(viewer: User | None, query: BookQuery, viewer_tz: str, now: dateti
     last_month = max(horizon_last.replace(day=1), this_month)
     month = min(max(_parse_month(query.month, today), this_month), last_month)
     month_end = add_month(month, 1) - timedelta(days=1)
-    found = [ShownSlot(person, slot, utc_to_local(slot.starts_at, display_tz))
-             for person in shown for slot in open_slots(person, month, month_end, viewer_tz=display_tz, now=now)]
-    lengths = sorted({s.slot.lesson_minutes for s in found})
+    # Per instructor: the open slots and their local starts (services.slots keeps the clock-free part).
+    found = [(person, *shown_slots(person, month, month_end, viewer_tz=display_tz, now=now)) for person in shown]
+    lengths = sorted({slot.lesson_minutes for _, slots, _ in found for slot in slots})
     length = query.length if query.length in lengths else None
-    if length is not None:
-        found = [s for s in found if s.slot.lesson_minutes == length]
-    per_day = Counter(s.local_start.date() for s in found)
+    per_day: Counter[date] = Counter()
+    for _, slots, local_starts in found:
+        per_day.update(local.date() for slot, local in zip(slots, local_starts, strict=True)
+                       if length is None or slot.lesson_minutes == length)
     try:
         selected: date | None = date.fromisoformat(query.date or "")
     except ValueError:
         selected = None
     if selected is None or selected.replace(day=1) != month:
         selected = min(per_day) if per_day else None
-    day_slots = sorted((s for s in found if s.local_start.date() == selected),
-                       key=lambda s: (s.slot.starts_at, s.instructor.name))
+    day_slots = sorted(
+        (ShownSlot(person, slot, local) for person, slots, local_starts in found
+         for slot, local in zip(slots, local_starts, strict=True)
+         if local.date() == selected and (length is None or slot.lesson_minutes == length)),
+        key=lambda s: (s.slot.starts_at, s.instructor.name),
+    )
     return BookPage(
         staff=staff, chosen=chosen, shown=shown, month=month, this_month=this_month, last_month=last_month,
         today=today, horizon_last=horizon_last, per_day=per_day,
