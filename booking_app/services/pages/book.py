@@ -8,12 +8,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
+
 from ...domain.slots import Slot
 from ...domain.timeutil import local_date_range_to_utc, utc_to_local
+from ...extensions import db
 from ...models import Booking, User
 from .. import ServiceError
 from .. import bookings as booking_service
 from ..availability import instructor_timezone, list_instructors
+from ..booking_filters import active_ahead
 from ..slots import horizon_end_at, shown_slots
 
 
@@ -24,6 +28,16 @@ class ShownSlot:
     instructor: User
     slot: Slot
     local_start: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MyLesson:
+    """One of the viewer's own pending or confirmed lessons, as the month marks it."""
+
+    id: int
+    status: str
+    starts_at: datetime
+    instructor_name: str
 
 
 @dataclass(frozen=True)
@@ -51,7 +65,7 @@ class BookPage:
     today: date
     horizon_last: date
     per_day: Counter[date]
-    my_lessons: dict[date, list[Booking]]
+    my_lessons: dict[date, list[MyLesson]]
     selected: date | None
     day_slots: list[ShownSlot]
     lengths: list[int]
@@ -115,16 +129,22 @@ def _reschedule(viewer: User | None, booking_id: int | None) -> Booking | None:
         return None
 
 
-def _my_lessons(viewer: User | None, month: date, month_end: date, tz: str, now: datetime) -> dict[date, list[Booking]]:
+def _my_lessons(viewer: User | None, month: date, month_end: date, tz: str, now: datetime) -> dict[date, list[MyLesson]]:
     """Return the viewer's own pending and confirmed lessons of the month by local date."""
-    lessons: dict[date, list[Booking]] = {}
+    lessons: dict[date, list[MyLesson]] = {}
     if viewer is None:
         return lessons
     month_from, month_to = local_date_range_to_utc(month, month_end, tz)
-    for booking in booking_service.list_for(viewer, starts_from=month_from, starts_before=month_to,
-                                            upcoming_only=True, now=now):
-        if booking.student_id == viewer.id:
-            lessons.setdefault(utc_to_local(booking.starts_at, tz).date(), []).append(booking)
+    rows = db.session.execute(
+        sa.select(Booking.id, Booking.status, Booking.starts_at, User.name)
+        .join(User, User.id == Booking.instructor_id)
+        .where(Booking.student_id == viewer.id, active_ahead(now), Booking.starts_at >= month_from,
+               Booking.starts_at < month_to)
+        .order_by(Booking.starts_at, Booking.id)
+    )
+    for booking_id, status, starts_at, instructor_name in rows:
+        lessons.setdefault(utc_to_local(starts_at, tz).date(), []).append(
+            MyLesson(booking_id, status, starts_at, instructor_name))
     return lessons
 
 
