@@ -6,7 +6,7 @@ from collections.abc import Hashable
 from datetime import datetime
 from typing import Any
 
-from flask import abort, current_app, flash, render_template, request
+from flask import abort, current_app, flash, has_request_context, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -68,6 +68,31 @@ def cached_fragment(template: str, **values: Hashable) -> Markup:
             kept.pop(next(iter(kept)), None)
         kept[key] = html
     return html
+
+
+URLS_KEPT = 4096  # paths kept in this process
+
+
+def remembered_url_for(endpoint: str, **values: Any) -> str:
+    """Build a path as url_for does, remembering it per (script root, host, endpoint, arguments) in this process.
+
+    Templates build the same few dozen paths on every page; the URL map never changes while the app runs, so the
+    same arguments always build the same path. External URLs, anchors and relative endpoints are built each time.
+    """
+    if endpoint[:1] == "." or not has_request_context() or any(name[:1] == "_" for name in values):
+        return url_for(endpoint, **values)
+    key = (request.script_root, request.host, endpoint, tuple(sorted(values.items(), key=lambda item: item[0])))
+    kept: dict[Any, str] = current_app.extensions.setdefault("paths", {})
+    try:
+        path = kept.get(key)
+    except TypeError:  # an argument that cannot be a key (a list): built each time
+        return url_for(endpoint, **values)
+    if path is None:
+        path = url_for(endpoint, **values)
+        if len(kept) >= URLS_KEPT:
+            kept.pop(next(iter(kept)), None)
+        kept[key] = path
+    return path
 
 
 def show_error(form: FlaskForm, exc: ServiceError, default: str | None = None,

@@ -83,6 +83,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["status_badge"] = app.jinja_env.get_template("_macros/status.html").module.status_badge  # type: ignore[attr-defined]
     app.jinja_env.globals["viewer_timezone"] = views.viewer_timezone
     app.jinja_env.globals["nav_links"] = lambda: nav_links(app)
+    app.jinja_env.globals["url_for"] = views.remembered_url_for
 
     @app.context_processor
     def inject_globals() -> dict[str, object]:

@@ -6,7 +6,7 @@ import calendar
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -129,19 +129,30 @@ def _reschedule(viewer: User | None, booking_id: int | None) -> Booking | None:
         return None
 
 
+def _my_lessons_statement() -> Any:
+    at = cast(datetime, sa.bindparam("now", type_=Booking.__table__.c.expires_at.type))
+    return (
+        sa.select(Booking.id, Booking.status, Booking.starts_at, User.name)
+        .join(User, User.id == Booking.instructor_id)
+        .where(Booking.student_id == sa.bindparam("viewer"), active_ahead(at),
+               Booking.starts_at >= sa.bindparam("month_from", type_=Booking.__table__.c.starts_at.type),
+               Booking.starts_at < sa.bindparam("month_to", type_=Booking.__table__.c.starts_at.type))
+        .order_by(Booking.starts_at, Booking.id)
+    )
+
+
+# Built once: building the expression costs more than running it.
+MY_LESSONS = _my_lessons_statement()
+
+
 def _my_lessons(viewer: User | None, month: date, month_end: date, tz: str, now: datetime) -> dict[date, list[MyLesson]]:
     """Return the viewer's own pending and confirmed lessons of the month by local date."""
     lessons: dict[date, list[MyLesson]] = {}
     if viewer is None:
         return lessons
     month_from, month_to = local_date_range_to_utc(month, month_end, tz)
-    rows = db.session.execute(
-        sa.select(Booking.id, Booking.status, Booking.starts_at, User.name)
-        .join(User, User.id == Booking.instructor_id)
-        .where(Booking.student_id == viewer.id, active_ahead(now), Booking.starts_at >= month_from,
-               Booking.starts_at < month_to)
-        .order_by(Booking.starts_at, Booking.id)
-    )
+    rows = db.session.execute(MY_LESSONS, {"viewer": viewer.id, "now": now, "month_from": month_from,
+                                           "month_to": month_to})
     for booking_id, status, starts_at, instructor_name in rows:
         lessons.setdefault(utc_to_local(starts_at, tz).date(), []).append(
             MyLesson(booking_id, status, starts_at, instructor_name))
