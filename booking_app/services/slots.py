@@ -343,7 +343,8 @@ def open_slots(
 
 # --- a month of slots for pages, kept free of the clock ----------------------------------------------
 
-SHOWN_ENTRIES = 256  # (instructor, range, zone) entries kept in this process
+# (instructor, month, zone) entries kept in this process: a dense month is ~2,000 slots, about half a megabyte.
+SHOWN_ENTRIES = 64
 
 
 @dataclass(frozen=True, slots=True)
