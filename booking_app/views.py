@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from datetime import datetime
 from typing import Any
 
-from flask import abort, current_app, flash, render_template, request
+from flask import abort, current_app, flash, has_request_context, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 
 from . import wording
 from .domain.timeutil import is_valid_timezone
@@ -44,6 +46,53 @@ def render_page(template: str, **context: Any) -> str:
         abort(404)
     app.update_template_context(context)
     return "".join(block(page.new_context(context)))
+
+
+FRAGMENTS_KEPT = 512  # rendered fragments kept in this process (keys never go stale; this only bounds memory)
+
+
+def cached_fragment(template: str, **values: Hashable) -> Markup:
+    """Render a partial from the given values alone, once per distinct values in this process.
+
+    The partial reads nothing but these values (no request, user, clock or database), so equal values give
+    equal HTML: a kept copy can never be stale, and any change to what it shows is a new key.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    partial = app.jinja_env.get_template(template)
+    key = (partial, tuple(sorted(values.items(), key=lambda item: item[0])))
+    kept: dict[Any, Markup] = app.extensions.setdefault("fragments", {})
+    html = kept.get(key)
+    if html is None:
+        html = Markup(partial.render(values))
+        if len(kept) >= FRAGMENTS_KEPT:
+            kept.pop(next(iter(kept)), None)
+        kept[key] = html
+    return html
+
+
+URLS_KEPT = 4096  # paths kept in this process
+
+
+def remembered_url_for(endpoint: str, **values: Any) -> str:
+    """Build a path as url_for does, remembering it per (script root, host, endpoint, arguments) in this process.
+
+    Templates build the same few dozen paths on every page; the URL map never changes while the app runs, so the
+    same arguments always build the same path. External URLs, anchors and relative endpoints are built each time.
+    """
+    if endpoint[:1] == "." or not has_request_context() or any(name[:1] == "_" for name in values):
+        return url_for(endpoint, **values)
+    key = (request.script_root, request.host, endpoint, tuple(sorted(values.items(), key=lambda item: item[0])))
+    kept: dict[Any, str] = current_app.extensions.setdefault("paths", {})
+    try:
+        path = kept.get(key)
+    except TypeError:  # an argument that cannot be a key (a list): built each time
+        return url_for(endpoint, **values)
+    if path is None:
+        path = url_for(endpoint, **values)
+        if len(kept) >= URLS_KEPT:
+            kept.pop(next(iter(kept)), None)
+        kept[key] = path
+    return path
 
 
 def show_error(form: FlaskForm, exc: ServiceError, default: str | None = None,

@@ -89,6 +89,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["nav_links"] = lambda: nav_links(app)
     app.jinja_env.globals["lesson_note_verb"] = lambda change: (
         wording.LESSON_NOTE_VERBS if change.body else wording.LESSON_NOTE_CLEARED)[change.field]
+    app.jinja_env.globals["url_for"] = views.remembered_url_for
 
     @app.context_processor
     def inject_globals() -> dict[str, object]:

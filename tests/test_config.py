@@ -73,3 +73,11 @@ def test_config_reads_the_environment_only_when_the_app_is_created(tmp_path, tes
     assert config_from_env({"WORKER_LOG_LEVEL": "info"})["WORKER_LOG_LEVEL"] == "INFO"
     with pytest.raises(RuntimeError, match="WORKER_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR"):
         config_from_env({"WORKER_LOG_LEVEL": "loud"})
+
+
+def test_production_compiles_each_template_once_and_never_rechecks_it(tmp_path, test_env, instance, monkeypatch):
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    app = create_app({k: v for k, v in _config(tmp_path, test_env).items() if k != "DEBUG"}
+                     | {"SECRET_KEY": "k" * 8 + "a-long-random-production-key"})
+    assert app.debug is False
+    assert app.jinja_env.auto_reload is False  # no stat() of every template file on every render

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import fields
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import urlencode
+from typing import Any, NamedTuple
+from urllib.parse import quote_plus, urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from .. import ics
@@ -22,10 +23,11 @@ from ..names import first_name
 from ..services import ServiceError, clock
 from ..services import bookings as service
 from ..services.availability import instructor_timezone, list_instructors
+from ..services.header import header_state
 from ..services.pages.book import BookPage, BookQuery, ShownSlot, book_page
 from ..services.pages.detail import booking_detail
 from ..services.pages.mine import my_bookings
-from ..views import render_page, viewer_timezone
+from ..views import cached_fragment, localtime, render_page, viewer_timezone
 from ..wording import ICS_UTC, iso_utc, when_in_zone
 from .forms import ActionForm, MoveForm, ReasonForm, RequestForm
 
@@ -36,30 +38,71 @@ bp = Blueprint("booking", __name__)
 # --- the book page -------------------------------------------------------------------------------
 
 
+# What werkzeug leaves unescaped in a query string: links built here are the ones url_for builds.
+QUERY_SAFE = "!$'()*,/:;?@"
+DAY_MARK = "{day}"
+
+
+def _with_query(base: str, args: list[tuple[str, Any]]) -> str:
+    query = [(key, value) for key, value in args if value is not None]
+    return f"{base}?{urlencode(query, safe=QUERY_SAFE)}" if query else base
+
+
+class LessonMark(NamedTuple):
+    """One of the viewer's lessons as the month grid marks it (hashable: the grid is a cached fragment)."""
+
+    id: int
+    status: str
+    glow: bool
+    instructor_name: str
+    time: str
+    href: str
+
+
 def _book_links(page: BookPage) -> dict[str, Any]:
-    """Return the link builders the book page's template calls."""
+    """Return the link builders and the month grid the book page's template calls."""
+    bases: dict[int | None, str] = {}
 
     def book_url(**changes: Any) -> str:
         args = {**page.state, **changes}
         person = args.pop("instructor")
-        args = {k: v for k, v in args.items() if v is not None}
-        if person:
-            return url_for("booking.book", instructor_id=person, **args)
-        return url_for("booking.book", **args)
+        if person not in bases:
+            bases[person] = url_for("booking.book", instructor_id=person) if person else url_for("booking.book")
+        return _with_query(bases[person], list(args.items()))
+
+    confirm_base = url_for("booking.confirm_request")
+    login_base = url_for("auth.login")
 
     def confirm_url(item: ShownSlot) -> str:
-        target = url_for(
-            "booking.confirm_request", instructor=item.instructor.id,
-            start=iso_utc(item.slot.starts_at),
-            length=item.slot.lesson_minutes if len(page.lengths) > 1 else None,
-            reschedule=page.reschedule.id if page.reschedule else None, tz=page.display_tz,
-        )
-        return target if current_user.is_authenticated else url_for("auth.login", next=target)
+        target = _with_query(confirm_base, [
+            ("instructor", item.instructor.id), ("start", iso_utc(item.slot.starts_at)),
+            ("length", item.slot.lesson_minutes if len(page.lengths) > 1 else None),
+            ("reschedule", page.reschedule.id if page.reschedule else None), ("tz", page.display_tz),
+        ])
+        return target if current_user.is_authenticated else _with_query(login_base, [("next", target)])
 
     def sentence(item: ShownSlot) -> str:
         return _question(item.instructor, item.slot.starts_at, page.display_tz, moving=page.reschedule is not None)
 
-    return {"book_url": book_url, "confirm_url": confirm_url, "sentence": sentence}
+    return {"book_url": book_url, "confirm_url": confirm_url, "sentence": sentence,
+            "month_grid": lambda: _month_grid(page, book_url(date=DAY_MARK))}
+
+
+def _month_grid(page: BookPage, day_link: str) -> Markup:
+    """Return the month's table: a fragment kept per distinct content (days, counts, links, the viewer's lessons)."""
+    unread = frozenset(header_state(current_user).unread) if page.my_lessons else frozenset()
+    lessons = tuple(
+        (on, tuple(LessonMark(b.id, b.status, b.id in unread, b.instructor_name,
+                              localtime(b.starts_at, "time", page.display_tz),
+                              url_for("booking.detail", booking_id=b.id)) for b in marks))
+        for on, marks in sorted(page.my_lessons.items())
+    )
+    day_href = tuple(day_link.replace(quote_plus(DAY_MARK, safe=QUERY_SAFE), DAY_MARK).split(DAY_MARK))
+    return cached_fragment(
+        "booking/_month.html", month=page.month, today=page.today, selected=page.selected,
+        weeks=tuple(tuple(week) for week in page.weeks), per_day=tuple(sorted(page.per_day.items())),
+        day_href=day_href, lessons=lessons,
+    )
 
 
 def _question(instructor: User, starts_at: datetime, tz: str, *, moving: bool) -> str:

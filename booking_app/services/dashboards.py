@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import redis
 import sqlalchemy as sa
@@ -146,30 +146,60 @@ def _confirmed_ahead(now: datetime) -> sa.ColumnElement[bool]:
 
 @dataclass(frozen=True)
 class Part:
-    """One list a dashboard shows: which rows, in which order, which page of them."""
+    """One list a dashboard shows: which rows, in which order, how many (its offset is the parameter offset_<n>)."""
 
     where: sa.ColumnElement[bool]
     order_by: tuple[Any, ...]
     limit: int
-    offset: int = 0
 
 
-def _parts(parts: list[Part], unread: dict[int, int], now: datetime, viewer: User | None = None) -> list[list[Row]]:
-    """Return the rows of several lists in one query (UNION ALL of each list's page of ids), each list in order."""
+# The dashboards' statements are built once per shape, with the viewer, the instant and the offsets as parameters:
+# building SQLAlchemy expressions costs more than running the queries on a small studio.
+NOW = cast(datetime, sa.bindparam("now", type_=Booking.__table__.c.expires_at.type))
+VIEWER = sa.bindparam("viewer", type_=sa.Integer)
+_BUILT: dict[tuple[str, ...], tuple[sa.Select[Any], sa.Select[Any]]] = {}
+
+
+def _built(shape: tuple[str, ...], build: Callable[[], tuple[sa.Select[Any], sa.Select[Any]]]):  # type: ignore[no-untyped-def]
+    if shape not in _BUILT:
+        _BUILT[shape] = build()
+    return _BUILT[shape]
+
+
+def _parts_statement(parts: list[Part]) -> sa.Select[Any]:
+    """Return one statement for the rows of several lists (UNION ALL of each list's page of ids)."""
     pages = []
     for index, part in enumerate(parts):
         ids = (
             sa.select(Booking.id.label("id"), sa.func.row_number().over(order_by=part.order_by).label("pos"))
-            .where(part.where).order_by(*part.order_by).limit(part.limit).offset(part.offset).subquery()
+            .where(part.where).order_by(*part.order_by).limit(part.limit)
+            .offset(sa.bindparam(f"offset_{index}", type_=sa.Integer)).subquery()
         )
         pages.append(sa.select(ids.c.id, sa.literal(index).label("part"), ids.c.pos))
     chosen = sa.union_all(*pages).subquery()
-    found: list[list[tuple[int, Booking]]] = [[] for _ in parts]
-    for booking, index, pos in db.session.execute(
-        sa.select(Booking, chosen.c.part, chosen.c.pos).join(chosen, chosen.c.id == Booking.id)
-    ):
+    return sa.select(Booking, chosen.c.part, chosen.c.pos).join(chosen, chosen.c.id == Booking.id)
+
+
+def _parts(statement: sa.Select[Any], lists: int, params: dict[str, Any], unread: dict[int, int], now: datetime,
+           viewer: User | None = None) -> list[list[Row]]:
+    """Return the rows of each list of a _parts_statement, each list in order."""
+    found: list[list[tuple[int, Booking]]] = [[] for _ in range(lists)]
+    for booking, index, pos in db.session.execute(statement, params):
         found[int(index)].append((int(pos), booking))
     return [_to_rows([b for _, b in sorted(rows, key=lambda r: r[0])], unread, now, viewer) for rows in found]
+
+
+def _instructor_statements(tab: str) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    mine = Booking.instructor_id == VIEWER
+    bucket = sa.case((Booking.instructor_id != VIEWER, sa.literal("as_student")),
+                     else_=_instructor_bucket(NOW)).label("bucket")
+    counts = sa.select(bucket, sa.func.count()).where(sa.or_(mine, Booking.student_id == VIEWER)).group_by(bucket)
+    lists = _parts_statement([
+        Part(sa.and_(mine, open_request(NOW)), (Booking.created_at, Booking.id), AWAITING_LIMIT),
+        Part(sa.and_(mine, _confirmed_ahead(NOW)), (Booking.starts_at, Booking.id), UPCOMING_SIZE),
+        Part(sa.and_(mine, _instructor_tab_where(tab, NOW)), (Booking.starts_at.desc(), Booking.id.desc()), PAGE_SIZE),
+    ])
+    return counts, lists
 
 
 def instructor_dashboard(
@@ -183,23 +213,16 @@ def instructor_dashboard(
     tab = tab if tab in INSTRUCTOR_TABS else "past"
     number = _page_number(page)
     ahead = _page_number(upcoming_page)
-    mine = Booking.instructor_id == user.id
-    bucket = sa.case((Booking.instructor_id != user.id, sa.literal("as_student")),
-                     else_=_instructor_bucket(now)).label("bucket")
+    count_rows, lists = _built(("instructor", tab), lambda: _instructor_statements(tab))
+    params = {"viewer": user.id, "now": now}
     counts = {name: 0 for name in ("awaiting", "upcoming", "past", "closed", "as_student")}
-    for name, n in db.session.execute(
-        sa.select(bucket, sa.func.count()).where(sa.or_(mine, Booking.student_id == user.id)).group_by(bucket)
-    ):
+    for name, n in db.session.execute(count_rows, params):
         counts[str(name)] = int(n)
     as_student = counts.pop("as_student") > 0
     unread = header_state(user).unread
-    awaiting, upcoming, tab_rows = _parts([
-        Part(sa.and_(mine, open_request(now)), (Booking.created_at, Booking.id), AWAITING_LIMIT),
-        Part(sa.and_(mine, _confirmed_ahead(now)), (Booking.starts_at, Booking.id), UPCOMING_SIZE,
-             (ahead - 1) * UPCOMING_SIZE),
-        Part(sa.and_(mine, _instructor_tab_where(tab, now)), (Booking.starts_at.desc(), Booking.id.desc()), PAGE_SIZE,
-             (number - 1) * PAGE_SIZE),
-    ], unread, now)
+    awaiting, upcoming, tab_rows = _parts(
+        lists, 3, {**params, "offset_0": 0, "offset_1": (ahead - 1) * UPCOMING_SIZE,
+                   "offset_2": (number - 1) * PAGE_SIZE}, unread, now)
     return InstructorDashboard(
         awaiting=awaiting, upcoming=Page(upcoming, ahead, counts["upcoming"], UPCOMING_SIZE), tab=tab,
         tab_page=Page(tab_rows, number, counts[tab], PAGE_SIZE), counts=counts, as_student=as_student,
@@ -209,6 +232,18 @@ def instructor_dashboard(
 # --- student -------------------------------------------------------------------------------------
 
 
+def _student_statements() -> tuple[sa.Select[Any], sa.Select[Any]]:
+    mine = Booking.student_id == VIEWER
+    active = active_ahead(NOW)
+    bucket = sa.case((active, sa.literal("upcoming")), else_=sa.literal("history")).label("bucket")
+    counts = sa.select(bucket, sa.func.count()).where(mine).group_by(bucket)
+    lists = _parts_statement([
+        Part(sa.and_(mine, active), (Booking.starts_at, Booking.id), UPCOMING_SIZE),
+        Part(sa.and_(mine, sa.not_(active)), (Booking.starts_at.desc(), Booking.id.desc()), PAGE_SIZE),
+    ])
+    return counts, lists
+
+
 def student_dashboard(
     user: User, *, page: int | None = 1, upcoming_page: int | None = 1, now: datetime | None = None
 ) -> StudentDashboard:
@@ -216,18 +251,15 @@ def student_dashboard(
     now = now or clock.now()
     number = _page_number(page)
     ahead = _page_number(upcoming_page)
-    mine = Booking.student_id == user.id
-    active = active_ahead(now)
-    bucket = sa.case((active, sa.literal("upcoming")), else_=sa.literal("history")).label("bucket")
+    count_rows, lists = _built(("student",), _student_statements)
+    params = {"viewer": user.id, "now": now}
     counts = {"upcoming": 0, "history": 0}
-    for name, n in db.session.execute(sa.select(bucket, sa.func.count()).where(mine).group_by(bucket)):
+    for name, n in db.session.execute(count_rows, params):
         counts[str(name)] = int(n)
     unread = header_state(user).unread
-    upcoming, history = _parts([
-        Part(sa.and_(mine, active), (Booking.starts_at, Booking.id), UPCOMING_SIZE, (ahead - 1) * UPCOMING_SIZE),
-        Part(sa.and_(mine, sa.not_(active)), (Booking.starts_at.desc(), Booking.id.desc()), PAGE_SIZE,
-             (number - 1) * PAGE_SIZE),
-    ], unread, now, viewer=user)
+    upcoming, history = _parts(
+        lists, 2, {**params, "offset_0": (ahead - 1) * UPCOMING_SIZE, "offset_1": (number - 1) * PAGE_SIZE},
+        unread, now, viewer=user)
     return StudentDashboard(
         upcoming=Page(upcoming, ahead, counts["upcoming"], UPCOMING_SIZE), tab="history", tab_page=Page(history, number, counts["history"], PAGE_SIZE), counts=counts,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -338,3 +339,73 @@ def open_slots(
     pad = timedelta(days=2)
     busy = _held(held_by(instructor, now), range_start - pad, range_end + pad, now)
     return engine.generate_slots(schedule, busy=busy, start_on=start_on, end_on=end_on, now=now, viewer_tz=viewer_tz)
+
+
+# --- a month of slots for pages, kept free of the clock ----------------------------------------------
+
+# (instructor, month, zone) entries kept in this process: a dense month is ~2,000 slots, about half a megabyte.
+SHOWN_ENTRIES = 64
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """Slots computed with no notice and no horizon, each with its start in the zone asked for.
+
+    Right for any clock from `since` until `until` (the first expiry of a pending booking it counted as busy):
+    notice and horizon only remove slots, so they are applied when reading.
+    """
+
+    slots: list[engine.Slot]
+    starts: list[datetime]
+    local_starts: list[datetime]
+    since: datetime
+    until: datetime | None
+
+
+def _shown_cache() -> dict[tuple[Any, ...], _Shown]:
+    return current_app.extensions.setdefault("shown_slots_cache", {})  # type: ignore[no-any-return]
+
+
+def _compute_shown(instructor: User, rules: Rules, start_on: date, end_on: date, tz: str, now: datetime) -> _Shown:
+    schedule = _schedule(rules, now, None)
+    range_start, range_end = local_date_range_to_utc(start_on, end_on, tz)
+    pad = timedelta(days=2)
+    touching = [b for b in held_by(instructor, now).busy if b[0] < range_end + pad and b[1] > range_start - pad]
+    busy = [engine.Busy(starts, ends) for starts, ends, expires in touching if expires is None or expires > now]
+    until = min((expires for _, _, expires in touching if expires is not None and expires > now), default=None)
+    # An instant before every start in the range: the notice is applied when reading.
+    before_all = range_start - pad - timedelta(minutes=schedule.min_notice_minutes)
+    slots = engine.generate_slots(schedule, busy=busy, start_on=start_on, end_on=end_on, now=before_all, viewer_tz=tz)
+    starts = [s.starts_at for s in slots]
+    return _Shown(slots, starts, [utc_to_local(at, tz) for at in starts], now, until)
+
+
+def shown_slots(
+    instructor: User, start_on: date, end_on: date, *, viewer_tz: str, now: datetime
+) -> tuple[list[engine.Slot], list[datetime]]:
+    """Return what open_slots returns for local dates in viewer_tz, and each slot's start in viewer_tz.
+
+    The clock-free part is kept in this process under the instructor's schedule versions (read by the page's own
+    query), the range, the zone and today's dates; the notice, the horizon and expiries are applied at `now`.
+    """
+    stamp = _stamp(instructor)
+    if stamp is None:
+        slots = open_slots(instructor, start_on, end_on, viewer_tz=viewer_tz, now=now)
+        return slots, [utc_to_local(s.starts_at, viewer_tz) for s in slots]
+    rules = rules_of(instructor)
+    first, last = rule_window(utc_to_local(now, viewer_tz).date())
+    span = clip_span(start_on, end_on, first, last)
+    if span is None:
+        return [], []
+    key = (instructor.id, stamp.token, stamp.version, stamp.busy_version, instructor.timezone, span, viewer_tz,
+           utc_to_local(now, rules.tz).date(), utc_to_local(now, viewer_tz).date())
+    cache = _shown_cache()
+    shown = cache.get(key)
+    if shown is None or now < shown.since or (shown.until is not None and now >= shown.until):
+        shown = _compute_shown(instructor, rules, span[0], span[1], viewer_tz, now)
+        if key not in cache and len(cache) >= SHOWN_ENTRIES:
+            cache.pop(next(iter(cache)), None)
+        cache[key] = shown
+    earliest = now + timedelta(minutes=rules.min_notice_minutes)
+    low, high = bisect_left(shown.starts, earliest), bisect_left(shown.starts, horizon_end_at(rules.tz, now))
+    return shown.slots[low:high], shown.local_starts[low:high]

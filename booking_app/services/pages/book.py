@@ -6,15 +6,19 @@ import calendar
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
+
+import sqlalchemy as sa
 
 from ...domain.slots import Slot
 from ...domain.timeutil import local_date_range_to_utc, utc_to_local
+from ...extensions import db
 from ...models import Booking, User
 from .. import ServiceError
 from .. import bookings as booking_service
 from ..availability import instructor_timezone, list_instructors
-from ..slots import horizon_end_at, open_slots
+from ..booking_filters import active_ahead
+from ..slots import horizon_end_at, shown_slots
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,16 @@ class ShownSlot:
     instructor: User
     slot: Slot
     local_start: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MyLesson:
+    """One of the viewer's own pending or confirmed lessons, as the month marks it."""
+
+    id: int
+    status: str
+    starts_at: datetime
+    instructor_name: str
 
 
 @dataclass(frozen=True)
@@ -51,7 +65,7 @@ class BookPage:
     today: date
     horizon_last: date
     per_day: Counter[date]
-    my_lessons: dict[date, list[Booking]]
+    my_lessons: dict[date, list[MyLesson]]
     selected: date | None
     day_slots: list[ShownSlot]
     lengths: list[int]
@@ -115,16 +129,33 @@ def _reschedule(viewer: User | None, booking_id: int | None) -> Booking | None:
         return None
 
 
-def _my_lessons(viewer: User | None, month: date, month_end: date, tz: str, now: datetime) -> dict[date, list[Booking]]:
+def _my_lessons_statement() -> Any:
+    at = cast(datetime, sa.bindparam("now", type_=Booking.__table__.c.expires_at.type))
+    return (
+        sa.select(Booking.id, Booking.status, Booking.starts_at, User.name)
+        .join(User, User.id == Booking.instructor_id)
+        .where(Booking.student_id == sa.bindparam("viewer"), active_ahead(at),
+               Booking.starts_at >= sa.bindparam("month_from", type_=Booking.__table__.c.starts_at.type),
+               Booking.starts_at < sa.bindparam("month_to", type_=Booking.__table__.c.starts_at.type))
+        .order_by(Booking.starts_at, Booking.id)
+    )
+
+
+# Built once: building the expression costs more than running it.
+MY_LESSONS = _my_lessons_statement()
+
+
+def _my_lessons(viewer: User | None, month: date, month_end: date, tz: str, now: datetime) -> dict[date, list[MyLesson]]:
     """Return the viewer's own pending and confirmed lessons of the month by local date."""
-    lessons: dict[date, list[Booking]] = {}
+    lessons: dict[date, list[MyLesson]] = {}
     if viewer is None:
         return lessons
     month_from, month_to = local_date_range_to_utc(month, month_end, tz)
-    for booking in booking_service.list_for(viewer, starts_from=month_from, starts_before=month_to,
-                                            upcoming_only=True, now=now):
-        if booking.student_id == viewer.id:
-            lessons.setdefault(utc_to_local(booking.starts_at, tz).date(), []).append(booking)
+    rows = db.session.execute(MY_LESSONS, {"viewer": viewer.id, "now": now, "month_from": month_from,
+                                           "month_to": month_to})
+    for booking_id, status, starts_at, instructor_name in rows:
+        lessons.setdefault(utc_to_local(starts_at, tz).date(), []).append(
+            MyLesson(booking_id, status, starts_at, instructor_name))
     return lessons
 
 
@@ -149,21 +180,26 @@ def book_page(viewer: User | None, query: BookQuery, viewer_tz: str, now: dateti
     last_month = max(horizon_last.replace(day=1), this_month)
     month = min(max(_parse_month(query.month, today), this_month), last_month)
     month_end = add_month(month, 1) - timedelta(days=1)
-    found = [ShownSlot(person, slot, utc_to_local(slot.starts_at, display_tz))
-             for person in shown for slot in open_slots(person, month, month_end, viewer_tz=display_tz, now=now)]
-    lengths = sorted({s.slot.lesson_minutes for s in found})
+    # Per instructor: the open slots and their local starts (services.slots keeps the clock-free part).
+    found = [(person, *shown_slots(person, month, month_end, viewer_tz=display_tz, now=now)) for person in shown]
+    lengths = sorted({slot.lesson_minutes for _, slots, _ in found for slot in slots})
     length = query.length if query.length in lengths else None
-    if length is not None:
-        found = [s for s in found if s.slot.lesson_minutes == length]
-    per_day = Counter(s.local_start.date() for s in found)
+    per_day: Counter[date] = Counter()
+    for _, slots, local_starts in found:
+        per_day.update(local.date() for slot, local in zip(slots, local_starts, strict=True)
+                       if length is None or slot.lesson_minutes == length)
     try:
         selected: date | None = date.fromisoformat(query.date or "")
     except ValueError:
         selected = None
     if selected is None or selected.replace(day=1) != month:
         selected = min(per_day) if per_day else None
-    day_slots = sorted((s for s in found if s.local_start.date() == selected),
-                       key=lambda s: (s.slot.starts_at, s.instructor.name))
+    day_slots = sorted(
+        (ShownSlot(person, slot, local) for person, slots, local_starts in found
+         for slot, local in zip(slots, local_starts, strict=True)
+         if local.date() == selected and (length is None or slot.lesson_minutes == length)),
+        key=lambda s: (s.slot.starts_at, s.instructor.name),
+    )
     return BookPage(
         staff=staff, chosen=chosen, shown=shown, month=month, this_month=this_month, last_month=last_month,
         today=today, horizon_last=horizon_last, per_day=per_day,
