@@ -423,3 +423,85 @@ LINK_GONE: dict[str, str] = {
 def link_gone(state: str) -> str:
     """Say why a link no longer works, and what to do instead."""
     return LINK_GONE.get(state, LINK_GONE["unknown"])
+
+
+# --- standing weekly lessons (series) -----------------------------------------------------------------
+
+SERIES_MAX_WEEKS_RANGE = "Enter between 0 and 52 weeks (0 turns weekly lessons off)."
+SERIES_OFF = "Weekly lessons are turned off in this studio. Request single lessons instead."
+SERIES_WEEKS_RANGE = "Choose between 1 and {maximum} weeks."
+SERIES_NOTHING_OPEN = "None of those weeks is open, so nothing was requested. Choose another time or fewer weeks."
+SERIES_STUDENT_ONLY = "Only the instructor or the studio owner can book a student in. Leave out the student to book for yourself."
+SERIES_NO_STUDENT = "We could not find that student. Choose an active student and try again."
+SERIES_NOT_FOUND = "We could not find that weekly lesson. Check the link, or open it from your bookings."
+SERIES_NOTHING_PENDING = "This weekly lesson has no requests waiting for an answer. Reload the page to see where it stands."
+SERIES_NOT_IN_SERIES = "Choose lessons of this weekly lesson only."
+SERIES_STAFF_ONLY = "Only the instructor or the studio owner can do this."
+SERIES_NOTHING_TO_CANCEL = "There are no lessons left to cancel from that date. Reload the page to see where it stands."
+SERIES_NOTHING_RENEWED = "None of the next weeks is open, so nothing was added. Check the availability and try again."
+SERIES_ASK_ANSWER = "Answer the waiting requests first, then add more weeks."
+
+# Why a week is skipped, by reason (domain/series.py Skip): one sentence each, naming the date.
+SERIES_SKIP: dict[str, str] = {
+    "blocked": "{day}: the instructor is away (blocked).",
+    "taken": "{day}: that time is already booked.",
+    "unavailable": "{day}: outside the instructor's availability.",
+    "too_soon": "{day}: too soon to book.",
+    "student_busy": "{day}: the student already has a lesson at that time.",
+}
+SERIES_SKIP_LABELS: dict[str, str] = {
+    "blocked": "Blocked", "taken": "Taken", "unavailable": "Outside availability", "too_soon": "Too soon",
+    "student_busy": "Student busy",
+}
+
+
+def series_skip(reason: str, on: date) -> str:
+    """Say why one week of a series is skipped: "Tue 10 Mar 2026: the instructor is away (blocked)."."""
+    return SERIES_SKIP[reason].format(day=day(on, "day_year"))
+
+
+def series_summary(weekday_name: str, at: str, weeks: int) -> str:
+    """Name a series: "Tuesdays at 5:00 PM, 10 weeks"."""
+    return f"{weekday_name}s at {at}, {plural(weeks, 'week')}"
+
+
+def series_requested(student: str, summary: str, count: int) -> str:
+    """Tell the instructor of a new series request (one notification for all its weeks)."""
+    return f"{student} requested a weekly lesson: {summary} ({plural(count, 'lesson')} to answer)."
+
+
+def series_booked(staff: str, summary: str, count: int) -> str:
+    """Tell the student staff booked them into a weekly lesson."""
+    return f"{staff} booked you into a weekly lesson: {summary} ({plural(count, 'lesson')})."
+
+
+def series_decided(staff: str, summary: str, confirmed: int, declined: int) -> str:
+    """Tell the student how their weekly request was answered."""
+    parts = []
+    if confirmed:
+        parts.append(f"confirmed {plural(confirmed, 'lesson')}")
+    if declined:
+        parts.append(f"declined {plural(declined, 'lesson')}")
+    return f"{staff} {' and '.join(parts)} of your weekly lesson ({summary})."
+
+
+def series_cancelled(actor: str, summary: str, cancelled: int, kept: int) -> str:
+    """Tell the other person that lessons of a series were cancelled."""
+    text = f"{actor} cancelled {plural(cancelled, 'lesson')} of the weekly lesson ({summary})."
+    if kept:
+        text += f" {plural(kept, 'lesson')} inside the cancellation window {'stays' if kept == 1 else 'stay'} booked."
+    return text
+
+
+def series_renewed(actor: str, summary: str, added: int) -> str:
+    """Tell the other person that a series runs for more weeks."""
+    return f"{actor} added {plural(added, 'week')} to the weekly lesson ({summary})."
+
+
+def series_expired(first: str, instructor: str, count: int) -> str:
+    """Tell the student a whole weekly request expired: one sentence for all its weeks."""
+    return (f"Your weekly lesson request with {instructor} from {first} ({plural(count, 'lesson')}) expired "
+            "without an answer. Choose another time on the booking page.")
+
+SERIES_HISTORY_NOTE = "One week of a weekly lesson."
+SERIES_RENEW_NOTE = "Added when the weekly lesson was renewed."

@@ -21,6 +21,13 @@ MAIL_FOR_KIND = {
     "booking.expired": "booking_expired",
     "booking.cancelled": "booking_cancelled",
     "booking.changed": "booking_moved",
+    # A weekly series: one mail per action, whatever the number of its lessons.
+    "series.requested": "series_requested",
+    "series.booked": "series_booked",
+    "series.confirmed": "series_decided",
+    "series.declined": "series_decided",
+    "series.cancelled": "series_cancelled",
+    "series.expired": "series_expired",
 }
 
 
