@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
