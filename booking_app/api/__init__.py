@@ -16,7 +16,7 @@ from werkzeug.routing import Map, Rule
 from ..extensions import csrf, login_manager
 from ..services import ServiceError
 from ..services.sessions import user_for_token
-from . import availability, booking, invitations, messages, passwords, privacy, routes, studio
+from . import availability, booking, invitations, messages, passwords, privacy, routes, series, studio
 from .common import error_response
 from .schemas import ErrorSchema
 
@@ -91,7 +91,8 @@ def init_api(app: Flask) -> None:
     )
     plugin = MarshmallowPlugin(schema_name_resolver=schema_name)  # type: ignore[arg-type]  # None = inline
     api = BookingApi(app, spec_kwargs={"marshmallow_plugin": plugin})
-    for bp in (routes.bp, availability.bp, booking.bp, messages.bp, studio.bp, privacy.bp, invitations.bp, passwords.bp):
+    for bp in (routes.bp, availability.bp, booking.bp, messages.bp, studio.bp, privacy.bp, invitations.bp, passwords.bp,
+               series.bp):
         csrf.exempt(bp)
         api.register_blueprint(bp)
     app.before_request(_csrf_for_session_writes)

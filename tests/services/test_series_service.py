@@ -158,7 +158,7 @@ def test_cancelling_from_a_date_keeps_what_the_window_protects(maria, sam):
     later = FIRST - timedelta(hours=2)
     done = service.cancel_series(sam, outcome.series.id, now=later)
     assert [b.starts_at for b in done.kept] == [FIRST]
-    assert len(done.bookings) == 3
+    assert len(done.cancelled) == 3
     assert count(Notification, Notification.user_id == maria.id, Notification.kind == "series.cancelled") == 1
 
 

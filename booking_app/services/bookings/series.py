@@ -47,6 +47,7 @@ class SeriesOutcome:
     created: bool
     tz: str
     kept: list[Booking] = field(default_factory=list)
+    cancelled: list[Booking] = field(default_factory=list)
 
 
 def _key(student_id: int, instructor_id: int, starts_at: datetime, lesson_minutes: int, weeks: int) -> str:
@@ -300,6 +301,11 @@ def summary_of(series: LessonSeries) -> str:
     return wording.series_summary(weekday, wording.time_of_day(series.start_time), series.weeks)
 
 
+def outcome_of(series: LessonSeries) -> SeriesOutcome:
+    """Return a stored series as an outcome: every lesson and the weeks skipped when it was asked for."""
+    return SeriesOutcome(series, lessons_of(series), _stored_skips(series), False, series.timezone)
+
+
 def get_series_for(user: User, series_id: int) -> LessonSeries:
     """Return a series the user may see (its student, its instructor, the owner), or raise a 404."""
     series = db.session.get(LessonSeries, series_id)
@@ -363,7 +369,7 @@ def answer_series(
         series.student_id, "series.confirmed" if confirmed else "series.declined", text, booking_id=first.id
     )
     db.session.commit()
-    return SeriesOutcome(series, lessons_of(series), [], False, series.timezone)
+    return outcome_of(series)
 
 
 def cancel_series(
@@ -413,7 +419,8 @@ def cancel_series(
         # The owner cancelled: the instructor hears of it too.
         notify(series.instructor_id, "series.cancelled", text, booking_id=cancelled[0].id)
     db.session.commit()
-    return SeriesOutcome(series, cancelled, [], False, series.timezone, kept=kept)
+    return SeriesOutcome(series, lessons_of(series), _stored_skips(series), False, series.timezone, kept=kept,
+                         cancelled=cancelled)
 
 
 def renew_series(user: User, series_id: int, weeks: int, now: datetime | None = None) -> SeriesOutcome:
