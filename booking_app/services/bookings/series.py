@@ -239,7 +239,7 @@ def request_series(
             EXPIRE_EFFECT,
             {"series_id": series.id},
             due_at=expires,
-            dedupe_key=f"{EXPIRE_EFFECT}:{series.id}:{int(expires.timestamp())}",
+            dedupe_key=f"{EXPIRE_EFFECT}:{series.id}:{bookings[0].id}",
             flush=False,
         )
     db.session.commit()
@@ -487,7 +487,7 @@ def renew_series(user: User, series_id: int, weeks: int, now: datetime | None = 
             EXPIRE_EFFECT,
             {"series_id": series.id},
             due_at=expires,
-            dedupe_key=f"{EXPIRE_EFFECT}:{series.id}:{int(expires.timestamp())}",
+            dedupe_key=f"{EXPIRE_EFFECT}:{series.id}:{added[0].id}",
             flush=False,
         )
     db.session.commit()
