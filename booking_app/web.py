@@ -22,6 +22,7 @@ from .main import bp as main_bp
 from .messages.routes import bp as messages_bp
 from .models import User
 from .privacy.routes import bp as privacy_bp
+from .series.routes import bp as series_bp
 from .services.sessions import user_for_session
 from .services.studio import studio_name
 
@@ -70,7 +71,7 @@ def init_app(app: Flask) -> None:
     realtime.init_app(app)
     init_api(app)
     register_cli(app)
-    for bp in (availability_bp, booking_bp, dashboard_bp, messages_bp, links_bp, privacy_bp, invitations_bp):
+    for bp in (availability_bp, booking_bp, dashboard_bp, messages_bp, links_bp, privacy_bp, invitations_bp, series_bp):
         app.register_blueprint(bp)
 
     app.jinja_env.filters["localtime"] = views.localtime

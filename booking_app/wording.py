@@ -23,6 +23,7 @@ DATE_STYLES: dict[str, str] = {
     "month": "%B %Y",  # February 2027
     "weekday": "%A",  # Thursday
     "short_weekday": "%a",  # Thu
+    "iso_date": "%Y-%m-%d",  # 2027-02-05, for forms (a series' "from this date")
 }
 
 ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"
@@ -505,3 +506,24 @@ def series_expired(first: str, instructor: str, count: int) -> str:
 
 SERIES_HISTORY_NOTE = "One week of a weekly lesson."
 SERIES_RENEW_NOTE = "Added when the weekly lesson was renewed."
+SERIES_SENT = "Weekly request sent. Your instructor answers it in one step; the times are held for you meanwhile."
+SERIES_ALREADY = "You already requested this weekly lesson. Here it is."
+SERIES_ANSWERED = "Answer saved. The student has been told in one message."
+SERIES_REPEAT_ONCE = "Just this lesson"
+
+
+def series_cancel_done(cancelled: int, kept: int) -> str:
+    """Confirm a "this and all later ones" cancellation, naming what the window kept."""
+    text = f"{plural(cancelled, 'lesson')} cancelled. The other side has been told."
+    if kept:
+        text += (f" {plural(kept, 'lesson')} inside the cancellation window {'stays' if kept == 1 else 'stay'} booked; "
+                 f"contact your instructor about {'it' if kept == 1 else 'them'}.")
+    return text
+
+
+def series_renew_done(added: int, skipped: int) -> str:
+    """Confirm a renewal."""
+    text = f"{plural(added, 'week')} added."
+    if skipped:
+        text += f" {plural(skipped, 'week')} could not be booked; see the list below."
+    return text

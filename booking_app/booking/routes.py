@@ -25,6 +25,7 @@ from ..services.availability import instructor_timezone, list_instructors
 from ..services.pages.book import BookPage, BookQuery, ShownSlot, book_page
 from ..services.pages.detail import booking_detail
 from ..services.pages.mine import my_bookings
+from ..services.studio import get_studio
 from ..views import render_page, viewer_timezone
 from ..wording import ICS_UTC, iso_utc, when_in_zone
 from .forms import ActionForm, MoveForm, ReasonForm, RequestForm
@@ -151,6 +152,7 @@ def _confirm_page(form: RequestForm, instructor: User, starts_at: datetime, disp
     return render_template(
         "booking/confirm.html", form=form, question=question, instructor=instructor, starts_at=starts_at,
         error=error.message if error else None, back=back, display_tz=display_tz,
+        series_max_weeks=0 if form.reschedule.data else get_studio().series_max_weeks,
     ), status
 
 

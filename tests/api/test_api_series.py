@@ -44,29 +44,45 @@ def test_requesting_a_series_answers_201_with_its_lessons_and_skipped_weeks(clie
     assert response.status_code == 201
     body = response.json
     assert [b["start"] for b in body["bookings"]] == [
-        "2026-03-03T22:00:00Z", "2026-03-10T21:00:00Z", "2026-03-24T21:00:00Z",
+        "2026-03-03T22:00:00Z",
+        "2026-03-10T21:00:00Z",
+        "2026-03-24T21:00:00Z",
     ]
     assert {b["status"] for b in body["bookings"]} == {"pending"}
     assert {b["series_id"] for b in body["bookings"]} == {body["id"]}
-    assert body["skipped"] == [{"date": "2026-03-17", "reason": "blocked",
-                                "message": "Tue 17 Mar 2026: the instructor is away (blocked)."}]
+    assert body["skipped"] == [
+        {
+            "date": "2026-03-17",
+            "reason": "blocked",
+            "message": "Tue 17 Mar 2026: the instructor is away (blocked).",
+        }
+    ]
     assert (body["weekday"], body["start_time"], body["timezone"]) == (2, "17:00", NY)
     again = client.post("/api/series", json=payload(maria, notes="Etudes"), headers=bearer(sam))
     assert again.status_code == 200 and again.json["id"] == body["id"]
     got = client.get(f"/api/series/{body['id']}", headers=bearer(maria))
     assert got.status_code == 200 and got.json["skipped"] == body["skipped"]
-    assert client.get(f"/api/bookings/{body['bookings'][0]['id']}", headers=bearer(sam)).json["series_id"] == body["id"]
+    assert (
+        client.get(f"/api/bookings/{body['bookings'][0]['id']}", headers=bearer(sam)).json["series_id"]
+        == body["id"]
+    )
 
 
 def test_a_dry_run_answers_200_and_writes_nothing(client, users, maria):
-    response = client.post("/api/series", json=payload(maria, dry_run=True), headers=bearer(users.make("student")))
+    response = client.post(
+        "/api/series", json=payload(maria, dry_run=True), headers=bearer(users.make("student"))
+    )
     assert response.status_code == 200
     assert response.json["id"] is None and len(response.json["bookings"]) == 4
     assert count(Booking) == 0 and count(LessonSeries) == 0
 
 
 def test_every_week_skipped_answers_422_and_series_turned_off_answers_403(client, users, maria):
-    late = client.post("/api/series", json=payload(maria, start="2026-03-03T02:00:00Z"), headers=bearer(users.make("student")))
+    late = client.post(
+        "/api/series",
+        json=payload(maria, start="2026-03-03T02:00:00Z"),
+        headers=bearer(users.make("student")),
+    )
     assert late.status_code == 422 and late.json["error"]["code"] == "nothing_open"
     get_studio().series_max_weeks = 0
     db.session.commit()
@@ -75,7 +91,9 @@ def test_every_week_skipped_answers_422_and_series_turned_off_answers_403(client
 
 
 def test_weeks_beyond_the_studio_maximum_answer_422_naming_the_field(client, users, maria):
-    response = client.post("/api/series", json=payload(maria, weeks=13), headers=bearer(users.make("student")))
+    response = client.post(
+        "/api/series", json=payload(maria, weeks=13), headers=bearer(users.make("student"))
+    )
     assert response.status_code == 422
     assert "12 weeks" in response.json["error"]["message"]
     outside = client.post("/api/series", json=payload(maria, weeks=53), headers=bearer(users.make("student")))
@@ -88,8 +106,11 @@ def test_staff_book_a_student_confirmed_at_once_and_a_student_naming_another_get
     assert booked.status_code == 201
     assert {b["status"] for b in booked.json["bookings"]} == {"confirmed"}
     assert booked.json["student_id"] == sam.id
-    other = client.post("/api/series", json=payload(maria, student_id=sam.id, start="2026-03-03T15:00:00Z"),
-                        headers=bearer(users.make("student")))
+    other = client.post(
+        "/api/series",
+        json=payload(maria, student_id=sam.id, start="2026-03-03T15:00:00Z"),
+        headers=bearer(users.make("student")),
+    )
     assert other.status_code == 403
 
 
@@ -97,31 +118,51 @@ def test_confirm_some_decline_the_rest_then_the_student_cancels_from_a_date(clie
     sam = users.make("student")
     created = client.post("/api/series", json=payload(maria), headers=bearer(sam)).json
     ids = [b["id"] for b in created["bookings"]]
-    assert client.post(f"/api/series/{created['id']}/confirm", json={}, headers=bearer(sam)).status_code == 403
-    answered = client.post(f"/api/series/{created['id']}/confirm", json={"booking_ids": ids[:3]}, headers=bearer(maria))
+    assert (
+        client.post(f"/api/series/{created['id']}/confirm", json={}, headers=bearer(sam)).status_code == 403
+    )
+    answered = client.post(
+        f"/api/series/{created['id']}/confirm", json={"booking_ids": ids[:3]}, headers=bearer(maria)
+    )
     assert answered.status_code == 200
     assert [b["status"] for b in answered.json["bookings"]] == ["confirmed"] * 3 + ["declined"]
-    cancelled = client.post(f"/api/series/{created['id']}/cancel", json={"from": "2026-03-10"}, headers=bearer(sam))
+    cancelled = client.post(
+        f"/api/series/{created['id']}/cancel", json={"from": "2026-03-10"}, headers=bearer(sam)
+    )
     assert cancelled.status_code == 200
-    assert [b["status"] for b in cancelled.json["bookings"]] == ["confirmed", "cancelled", "cancelled", "declined"]
+    assert [b["status"] for b in cancelled.json["bookings"]] == [
+        "confirmed",
+        "cancelled",
+        "cancelled",
+        "declined",
+    ]
     assert cancelled.json["kept"] == []
 
 
 def test_decline_all_and_renew(client, users, maria):
     sam = users.make("student")
     created = client.post("/api/series", json=payload(maria, weeks=2), headers=bearer(sam)).json
-    declined = client.post(f"/api/series/{created['id']}/decline", json={"reason": "Full term"}, headers=bearer(maria))
+    declined = client.post(
+        f"/api/series/{created['id']}/decline", json={"reason": "Full term"}, headers=bearer(maria)
+    )
     assert {b["status"] for b in declined.json["bookings"]} == {"declined"}
-    booked = client.post("/api/series", json=payload(maria, weeks=2, student_id=sam.id, start="2026-03-03T15:00:00Z"),
-                         headers=bearer(maria)).json
+    booked = client.post(
+        "/api/series",
+        json=payload(maria, weeks=2, student_id=sam.id, start="2026-03-03T15:00:00Z"),
+        headers=bearer(maria),
+    ).json
     renewed = client.post(f"/api/series/{booked['id']}/renew", json={"weeks": 2}, headers=bearer(maria))
     assert renewed.status_code == 201
     assert [b["start"] for b in renewed.json["bookings"]] == ["2026-03-17T14:00:00Z", "2026-03-24T14:00:00Z"]
 
 
 def test_a_stranger_gets_404_for_a_series(client, users, maria):
-    created = client.post("/api/series", json=payload(maria, weeks=1), headers=bearer(users.make("student"))).json
-    assert client.get(f"/api/series/{created['id']}", headers=bearer(users.make("student"))).status_code == 404
+    created = client.post(
+        "/api/series", json=payload(maria, weeks=1), headers=bearer(users.make("student"))
+    ).json
+    assert (
+        client.get(f"/api/series/{created['id']}", headers=bearer(users.make("student"))).status_code == 404
+    )
 
 
 def test_the_studio_api_reads_and_changes_series_max_weeks(client, users):
@@ -129,11 +170,18 @@ def test_the_studio_api_reads_and_changes_series_max_weeks(client, users):
     assert client.get("/api/studio", headers=bearer(owner)).json["series_max_weeks"] == 12
     changed = client.patch("/api/studio", json={"series_max_weeks": 20}, headers=bearer(owner))
     assert changed.status_code == 200 and changed.json["series_max_weeks"] == 20
-    assert client.patch("/api/studio", json={"series_max_weeks": 53}, headers=bearer(owner)).status_code == 422
+    assert (
+        client.patch("/api/studio", json={"series_max_weeks": 53}, headers=bearer(owner)).status_code == 422
+    )
 
 
 def test_the_openapi_document_describes_the_series_routes(client):
     paths = client.get("/api/openapi.json").json["paths"]
-    assert {"/api/series", "/api/series/{series_id}", "/api/series/{series_id}/confirm",
-            "/api/series/{series_id}/decline", "/api/series/{series_id}/cancel",
-            "/api/series/{series_id}/renew"} <= set(paths)
+    assert {
+        "/api/series",
+        "/api/series/{series_id}",
+        "/api/series/{series_id}/confirm",
+        "/api/series/{series_id}/decline",
+        "/api/series/{series_id}/cancel",
+        "/api/series/{series_id}/renew",
+    } <= set(paths)

@@ -30,11 +30,23 @@ def overlaps() -> int:
     """Count pairs of active bookings of one instructor that overlap (the database must keep this at zero)."""
     a, b = sa.orm.aliased(Booking), sa.orm.aliased(Booking)
     active = ("pending", "confirmed")
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(a).join(b, sa.and_(
-            a.instructor_id == b.instructor_id, a.id < b.id, a.starts_at < b.ends_at, b.starts_at < a.ends_at,
-        )).where(a.status.in_(active), b.status.in_(active))
-    ) or 0
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(a)
+            .join(
+                b,
+                sa.and_(
+                    a.instructor_id == b.instructor_id,
+                    a.id < b.id,
+                    a.starts_at < b.ends_at,
+                    b.starts_at < a.ends_at,
+                ),
+            )
+            .where(a.status.in_(active), b.status.in_(active))
+        )
+        or 0
+    )
 
 
 def test_students_requesting_overlapping_series_at_once_leave_no_overlap_and_each_a_clear_answer(app, users):
@@ -43,9 +55,18 @@ def test_students_requesting_overlapping_series_at_once_leave_no_overlap_and_eac
     tokens = [issue_token(s) for s in students(RACERS)]
     # Each racer asks for Thursdays at 14:00, starting one week later than the one before, for 4 weeks: every
     # series overlaps its neighbours on three weeks.
-    payloads = [{"instructor_id": maria.id, "start": f"2026-02-{5 + 7 * (i % 3):02d}T14:00:00Z",
-                 "lesson_minutes": 60, "weeks": 4} for i in range(RACERS)]
-    results = race(app, [post("/api/series", token, payload) for token, payload in zip(tokens, payloads, strict=True)])
+    payloads = [
+        {
+            "instructor_id": maria.id,
+            "start": f"2026-02-{5 + 7 * (i % 3):02d}T14:00:00Z",
+            "lesson_minutes": 60,
+            "weeks": 4,
+        }
+        for i in range(RACERS)
+    ]
+    results = race(
+        app, [post("/api/series", token, payload) for token, payload in zip(tokens, payloads, strict=True)]
+    )
     statuses = Counter(status for status, _ in results)
     assert set(statuses) <= {201, 409, 422}, results
     assert statuses[201] >= 1
@@ -65,7 +86,9 @@ def test_a_staff_series_racing_a_students_request_leaves_exactly_one_lesson_per_
     sam, sue = students(2)
     payload = {"instructor_id": maria.id, "start": "2026-02-05T14:00:00Z", "lesson_minutes": 60, "weeks": 3}
     staff = {**payload, "student_id": sam.id}
-    results = race(app, [post("/api/series", issue_token(maria), staff), post("/api/series", issue_token(sue), payload)])
+    results = race(
+        app, [post("/api/series", issue_token(maria), staff), post("/api/series", issue_token(sue), payload)]
+    )
     assert overlaps() == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 3
     assert sorted(status for status, _ in results) in ([201, 409], [201, 422])

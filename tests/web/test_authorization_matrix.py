@@ -174,6 +174,14 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("/book/confirm", "POST"): [Case(SIGNED_IN, query={"instructor": "{instructor_a}", "start": OPEN_SLOT},
                                      form={"instructor": "{instructor_a}", "start": OPEN_SLOT, "notes": ""})],
     ("/bookings", "GET"): [Case(SIGNED_IN)],
+    # --- weekly series pages (A's pending series is {series}; {series_booked} was booked in by instructor A)
+    ("/series/new", "POST"): [Case(SIGNED_IN, form={"instructor": "{instructor_a}", "start": "2026-02-12T12:00:00Z",
+                                                    "weeks": "2", "notes": ""})],
+    ("/series/<int:series_id>", "GET"): [Case(A_BOOKING)],
+    ("/series/<int:series_id>/answer", "POST"): [Case(STAFF_ACT, form={"decision": "accept"})],
+    ("/series/<int:series_id>/cancel", "POST"): [Case(A_BOOKING, form={"reason": "Moving away"})],
+    ("/series/<int:series_id>/renew", "POST"): [Case(A_BOOKING, path={"series_id": "{series_booked}"},
+                                                      form={"weeks": "2"})],
     ("/bookings/<int:booking_id>", "GET"): [Case(A_BOOKING)],
     ("/bookings/<int:booking_id>.ics", "GET"): [Case(A_BOOKING)],
     ("/bookings/<int:booking_id>/<any(confirm, decline, cancel, no_show):action>", "POST"): [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -13,7 +13,7 @@ from ... import wording
 from ...domain import bookings as rules
 from ...domain.bookings import Action, Status
 from ...domain.series import Skip, Week, classify_weeks, wall_start, week_starts
-from ...domain.slots import Busy
+from ...domain.slots import Busy, Schedule, is_open_slot
 from ...domain.timeutil import utc_to_local
 from ...extensions import db
 from ...models import Booking, BookingChange, LessonSeries, User
@@ -48,6 +48,14 @@ class SeriesOutcome:
     tz: str
     kept: list[Booking] = field(default_factory=list)
     cancelled: list[Booking] = field(default_factory=list)
+
+    def timeline(self) -> list[tuple[date, Booking | None, Week | None]]:
+        """Return every week in date order: its lesson, or the skipped week with its reason."""
+        rows: list[tuple[date, Booking | None, Week | None]] = [
+            (utc_to_local(b.starts_at, self.tz).date(), b, None) for b in self.bookings
+        ]
+        rows.extend((w.on, None, w) for w in self.skipped)
+        return sorted(rows, key=lambda row: row[0])
 
 
 def _key(student_id: int, instructor_id: int, starts_at: datetime, lesson_minutes: int, weeks: int) -> str:
@@ -128,7 +136,7 @@ def request_series(
     actor: User,
     instructor_id: int,
     starts_at: datetime,
-    lesson_minutes: int,
+    lesson_minutes: int | None,
     weeks: int,
     notes: str = "",
     *,
@@ -157,6 +165,8 @@ def request_series(
     if instructor is None or not instructor.teaches or not instructor.active:
         raise ServiceError(NO_INSTRUCTOR, "no_instructor", 422, field="instructor_id")
     schedule = load_schedule(instructor, now)
+    if lesson_minutes is None:
+        lesson_minutes = _length_at(schedule, starts_at, instructor, now)
     first_on, at = wall_start(starts_at, schedule.tz)
     starts = week_starts(first_on, at, schedule.tz, weeks)
     key = _key(student.id, instructor_id, starts_at, lesson_minutes, weeks)
@@ -244,6 +254,17 @@ def request_series(
         )
     db.session.commit()
     return SeriesOutcome(series, lessons_of(series), skipped, True, schedule.tz)
+
+
+def _length_at(schedule: Schedule, starts_at: datetime, instructor: User, now: datetime) -> int:
+    """Return the lesson length offered at the first start (the shortest when several), else the default one."""
+    slot = is_open_slot(
+        replace(schedule, horizon_end_at=None, min_notice_minutes=0), starts_at, None, busy=(), now=now
+    )
+    if slot is not None:
+        return slot.lesson_minutes
+    settings = instructor.instructor_settings
+    return settings.default_lesson_minutes if settings is not None else 60
 
 
 def _classify(schedule, starts, lesson_minutes, instructor_id, student_id, now, by_staff) -> list[Week]:  # type: ignore[no-untyped-def]
@@ -419,8 +440,15 @@ def cancel_series(
         # The owner cancelled: the instructor hears of it too.
         notify(series.instructor_id, "series.cancelled", text, booking_id=cancelled[0].id)
     db.session.commit()
-    return SeriesOutcome(series, lessons_of(series), _stored_skips(series), False, series.timezone, kept=kept,
-                         cancelled=cancelled)
+    return SeriesOutcome(
+        series,
+        lessons_of(series),
+        _stored_skips(series),
+        False,
+        series.timezone,
+        kept=kept,
+        cancelled=cancelled,
+    )
 
 
 def renew_series(user: User, series_id: int, weeks: int, now: datetime | None = None) -> SeriesOutcome:
