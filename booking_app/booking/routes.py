@@ -88,6 +88,7 @@ def book(instructor_id: int | None = None) -> str | Response:
     return render_page(
         "booking/book.html", **shown, prev_month=page.prev_month, next_month=page.next_month, weeks=page.weeks,
         chosen_tz=page.chosen_tz, form=RequestForm(), **_book_links(page),
+        series_max_weeks=0 if page.reschedule else get_studio().series_max_weeks,
     )
 
 

@@ -257,7 +257,8 @@ def _pages(world: World) -> dict[str, list[str]]:
                          f"/schedule?date={block_day}", f"/schedule?date={one_time_day}",
                          f"/bookings/{n['booking']}", f"/bookings/{n['pending']}",
                          f"/book/{n['instructor_a']}?reschedule={n['booking']}",
-                         "/notifications", "/booking-links", "/invitations", f"/series/{n['series']}"],
+                         "/notifications", "/booking-links", "/invitations", f"/series/{n['series']}",
+                         f"/series/{n['series_booked']}"],
         "owner": ["/profile", "/dashboard", "/admin/users", "/admin/studio", "/dashboard/studio",
                   f"/book/{n['instructor_a']}", f"/schedule?instructor={n['instructor_a']}"],
     }

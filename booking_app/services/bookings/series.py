@@ -32,7 +32,7 @@ from ._writes import (
     slot_write,
 )
 from .queries import actor_for, facts, status_of
-from .requesting import MAX_NOTES, NO_INSTRUCTOR, NOTES_TOO_LONG
+from .requesting import MAX_NOTES, NO_INSTRUCTOR, NOTES_TOO_LONG, TOO_FAR
 
 EXPIRE_EFFECT = "series.expire"
 
@@ -167,6 +167,9 @@ def request_series(
     schedule = load_schedule(instructor, now)
     if lesson_minutes is None:
         lesson_minutes = _length_at(schedule, starts_at, instructor, now)
+    if not by_staff and schedule.horizon_end_at is not None and starts_at >= schedule.horizon_end_at:
+        # The first week is an ordinary request; the later ones may reach past the horizon.
+        raise ServiceError(TOO_FAR, "beyond_horizon", 422)
     first_on, at = wall_start(starts_at, schedule.tz)
     starts = week_starts(first_on, at, schedule.tz, weeks)
     key = _key(student.id, instructor_id, starts_at, lesson_minutes, weeks)
