@@ -92,6 +92,7 @@ def detail(series_id: int) -> str:
     return render_page(
         "series/detail.html",
         **{f.name: getattr(page, f.name) for f in fields(page)},
+        weeks=page.weeks,
         viewer_tz=viewer_timezone(),
         answer_form=AnswerForm(),
         cancel_form=CancelFromForm(),

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from booking_app.extensions import db
-from booking_app.models import Block, Booking, LessonSeries
+from booking_app.models import Block, Booking, LessonSeries, User
 from booking_app.services.bookings import series as service
 from booking_app.services.studio import get_studio
 from tests.booking_helpers import open_hours
@@ -58,6 +58,7 @@ def test_the_preview_lists_every_week_and_sending_creates_the_series(client, aut
     series = db.session.query(LessonSeries).one()
     assert sent.status_code == 302 and sent.headers["Location"].endswith(f"/series/{series.id}")
     shown = client.get(f"/series/{series.id}").get_data(as_text=True)
+    assert 'data-lesson-time' in shown, shown[shown.find('id="series-lessons"'):][:1500]
     assert shown.count("data-lesson-time") == 3 and 'data-reason="blocked"' in shown
 
 
@@ -110,3 +111,31 @@ def test_a_stranger_gets_404_for_a_series_page(client, auth, maria, sam, users):
     outcome = service.request_series(sam, maria.id, datetime(2026, 3, 3, 22, tzinfo=UTC), 60, 2, now=NOW)
     auth.login(users.make("student"))
     assert client.get(f"/series/{outcome.series.id}").status_code == 404
+
+
+def _statements_of(call) -> int:  # type: ignore[no-untyped-def]
+    from tests.services.test_dashboard_helpers import counting
+
+    db.session.remove()
+    with counting() as counter:
+        call()
+    return len(counter.queries)
+
+
+@pytest.mark.parametrize("weeks", [3, 12])
+def test_a_series_request_and_its_page_take_as_many_statements_for_twelve_weeks_as_for_three(
+    app, client, auth, maria, sam, weeks, backend
+):
+    start = datetime(2026, 3, 3, 22, tzinfo=UTC)
+    ids = (sam.id, maria.id)
+    requested = _statements_of(
+        lambda: service.request_series(db.session.get(User, ids[0]), ids[1], start, 60, weeks, now=NOW)
+    )
+    series_id = db.session.query(LessonSeries.id).scalar()
+    auth.login(sam)
+    assert client.get(f"/series/{series_id}").status_code == 200
+    shown = _statements_of(lambda: client.get(f"/series/{series_id}"))
+    print(f"\nseries of {weeks} weeks: request {requested} statements, page {shown} statements")
+    # PostgreSQL inserts every week in one statement; SQLite takes one INSERT per lesson.
+    assert requested <= 21 + (weeks if backend == "sqlite" else 0)
+    assert shown <= 4

@@ -211,25 +211,12 @@ def request_series(
         db.session.add(series)
         db.session.flush()
         expires = rules.expires_at(now, open_weeks[0].starts_at, get_studio().pending_expiry_hours)  # type: ignore[arg-type]
-        bookings = [
-            _booking(instructor_id, student.id, w, notes, now, by_staff, expires, series.id)
-            for w in open_weeks
-        ]
-        db.session.add_all(bookings)
-        db.session.flush()
-
-    status = Status.CONFIRMED if by_staff else Status.PENDING
-    for booking in bookings:
-        db.session.add(
-            BookingChange(
-                booking_id=booking.id,
-                actor_id=actor.id,
-                from_status=None,
-                to_status=status.value,
-                note=wording.SERIES_HISTORY_NOTE,
-                at=now,
-            )
+        bookings = _insert_lessons(
+            [_booking(instructor_id, student.id, w, notes, now, by_staff, expires, series.id) for w in open_weeks],
+            actor.id, wording.SERIES_HISTORY_NOTE, now,
         )
+
+    for booking in bookings:
         announce(booking, "booking.confirmed" if by_staff else "booking.requested")
     summary = summary_of(series)
     if by_staff:
@@ -307,8 +294,22 @@ def _booking(
         status_reason="",
         expires_at=min(expires, week.starts_at),
         series_id=series_id,
-        history=[],
     )
+
+
+_LESSON_COLUMNS = ("instructor_id", "student_id", "starts_at", "ends_at", "status", "notes", "created_at", "updated_at",
+                   "decided_at", "status_reason", "expires_at", "series_id")
+
+
+def _insert_lessons(lessons: list[Booking], actor_id: int, note: str, now: datetime) -> list[Booking]:
+    """Insert a series' lessons and their first history rows in one statement each, whatever the number of weeks."""
+    values = [{column: getattr(b, column) for column in _LESSON_COLUMNS} for b in lessons]
+    stored = list(db.session.scalars(sa.insert(Booking).returning(Booking, sort_by_parameter_order=True), values))
+    db.session.execute(sa.insert(BookingChange), [
+        {"booking_id": b.id, "actor_id": actor_id, "from_status": None, "to_status": b.status, "note": note, "at": now}
+        for b in stored
+    ])
+    return stored
 
 
 def _skips_json(weeks: list[Week]) -> list[dict[str, str]]:
@@ -486,27 +487,16 @@ def renew_series(user: User, series_id: int, weeks: int, now: datetime | None = 
             raise ServiceError(wording.SERIES_NOTHING_RENEWED, "nothing_open", 422)
         expires = rules.expires_at(now, open_weeks[0].starts_at, get_studio().pending_expiry_hours)  # type: ignore[arg-type]
         notes = lessons[-1].notes if lessons else ""
-        added = [
-            _booking(series.instructor_id, series.student_id, w, notes, now, by_staff, expires, series.id)
-            for w in open_weeks
-        ]
-        db.session.add_all(added)
+        added = _insert_lessons(
+            [_booking(series.instructor_id, series.student_id, w, notes, now, by_staff, expires, series.id)
+             for w in open_weeks],
+            user.id, wording.SERIES_RENEW_NOTE, now,
+        )
         last_on = starts[-1][0]
         series.weeks = (last_on - series.first_on).days // 7 + 1
         series.skipped = [*(series.skipped or []), *_skips_json(skipped)]
         db.session.flush()
-    status = Status.CONFIRMED if by_staff else Status.PENDING
     for booking in added:
-        db.session.add(
-            BookingChange(
-                booking_id=booking.id,
-                actor_id=user.id,
-                from_status=None,
-                to_status=status.value,
-                note=wording.SERIES_RENEW_NOTE,
-                at=now,
-            )
-        )
         announce(booking, "booking.confirmed" if by_staff else "booking.requested")
     summary = summary_of(series)
     text = wording.series_renewed(user.name, summary, len(added))

@@ -40,6 +40,15 @@ class SeriesPage:
     max_weeks: int
     instructor_tz: str
 
+    @property
+    def weeks(self) -> list[tuple[SeriesLesson | None, tuple[Week, str] | None]]:
+        """Return every week in date order: its lesson, or the skipped week with its sentence."""
+        rows: list[tuple[date, SeriesLesson | None, tuple[Week, str] | None]] = [
+            (lesson.local_on, lesson, None) for lesson in self.lessons
+        ]
+        rows.extend((skip[0].on, None, skip) for skip in self.skipped)
+        return [(lesson, skip) for _, lesson, skip in sorted(rows, key=lambda row: row[0])]
+
 
 def series_page(viewer: User, series_id: int, now: datetime) -> SeriesPage:
     """Build the weekly lesson page for a viewer who may see it (a 404 ServiceError otherwise)."""
