@@ -215,3 +215,23 @@ def test_a_stranger_cannot_see_a_series(maria, sam, users):
     outcome = service.request_series(sam, maria.id, FIRST, 60, 2, now=NOW)
     assert refused(service.get_series_for, users.make("student"), outcome.series.id).status == 404
     assert service.get_series_for(maria, outcome.series.id).id == outcome.series.id
+
+
+def test_the_sweep_expires_a_whole_series_request_with_one_notification_and_one_mail(maria, sam):
+    from booking_app.services.bookings import expire_due
+
+    outcome = service.request_series(sam, maria.id, FIRST, 60, 4, now=NOW)
+    mails_before = count(Effect, Effect.kind == "mail")
+    assert expire_due(NOW + timedelta(hours=4)) == 4
+    assert {b.status for b in service.lessons_of(outcome.series)} == {"expired"}
+    assert count(Notification, Notification.user_id == sam.id, Notification.kind == "series.expired") == 1
+    assert count(Effect, Effect.kind == "mail") == mails_before + 1
+
+
+def test_the_series_expiry_effect_expires_only_that_series(maria, sam, users):
+    other = users.make("student")
+    mine = service.request_series(sam, maria.id, FIRST, 60, 2, now=NOW)
+    theirs = service.request_series(other, maria.id, FIRST + timedelta(hours=-3), 60, 2, now=NOW + timedelta(hours=1))
+    service.expire_series_effect({"series_id": mine.series.id})  # run by the worker at the expiry (the clock is later)
+    assert {b.status for b in service.lessons_of(mine.series)} == {"expired"}
+    assert {b.status for b in service.lessons_of(theirs.series)} == {"pending"}
