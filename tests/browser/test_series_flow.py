@@ -102,6 +102,7 @@ def test_a_ten_week_series_across_a_clock_change_is_previewed_answered_and_cance
     sam.locator(f'a.slot[data-start="{start.strftime("%Y-%m-%dT%H:%M:%SZ")}"]').click()
     sam.locator("#repeat-weekly-link").click()
     expect(sam.locator("#repeat-weekly")).to_be_visible()
+    screenshot(sam, "series-confirm-step")
     sam.get_by_label("The same time every week for").select_option(str(WEEKS))
     sam.get_by_label("Note for your instructor (optional)").fill("Spring term")
     sam.locator("#preview-weekly").click()

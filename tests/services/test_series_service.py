@@ -231,7 +231,10 @@ def test_the_sweep_expires_a_whole_series_request_with_one_notification_and_one_
 def test_the_series_expiry_effect_expires_only_that_series(maria, sam, users):
     other = users.make("student")
     mine = service.request_series(sam, maria.id, FIRST, 60, 2, now=NOW)
-    theirs = service.request_series(other, maria.id, FIRST + timedelta(hours=-3), 60, 2, now=NOW + timedelta(hours=1))
-    service.expire_series_effect({"series_id": mine.series.id})  # run by the worker at the expiry (the clock is later)
+    theirs = service.request_series(
+        other, maria.id, FIRST + timedelta(hours=-3), 60, 2, now=NOW + timedelta(hours=1)
+    )
+    # The worker runs the effect at the expiry (the real clock is later than NOW).
+    service.expire_series_effect({"series_id": mine.series.id})
     assert {b.status for b in service.lessons_of(mine.series)} == {"expired"}
     assert {b.status for b in service.lessons_of(theirs.series)} == {"pending"}

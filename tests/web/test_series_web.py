@@ -58,7 +58,6 @@ def test_the_preview_lists_every_week_and_sending_creates_the_series(client, aut
     series = db.session.query(LessonSeries).one()
     assert sent.status_code == 302 and sent.headers["Location"].endswith(f"/series/{series.id}")
     shown = client.get(f"/series/{series.id}").get_data(as_text=True)
-    assert 'data-lesson-time' in shown, shown[shown.find('id="series-lessons"'):][:1500]
     assert shown.count("data-lesson-time") == 3 and 'data-reason="blocked"' in shown
 
 

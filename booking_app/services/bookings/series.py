@@ -212,8 +212,13 @@ def request_series(
         db.session.flush()
         expires = rules.expires_at(now, open_weeks[0].starts_at, get_studio().pending_expiry_hours)  # type: ignore[arg-type]
         bookings = _insert_lessons(
-            [_booking(instructor_id, student.id, w, notes, now, by_staff, expires, series.id) for w in open_weeks],
-            actor.id, wording.SERIES_HISTORY_NOTE, now,
+            [
+                _booking(instructor_id, student.id, w, notes, now, by_staff, expires, series.id)
+                for w in open_weeks
+            ],
+            actor.id,
+            wording.SERIES_HISTORY_NOTE,
+            now,
         )
 
     for booking in bookings:
@@ -297,18 +302,42 @@ def _booking(
     )
 
 
-_LESSON_COLUMNS = ("instructor_id", "student_id", "starts_at", "ends_at", "status", "notes", "created_at", "updated_at",
-                   "decided_at", "status_reason", "expires_at", "series_id")
+_LESSON_COLUMNS = (
+    "instructor_id",
+    "student_id",
+    "starts_at",
+    "ends_at",
+    "status",
+    "notes",
+    "created_at",
+    "updated_at",
+    "decided_at",
+    "status_reason",
+    "expires_at",
+    "series_id",
+)
 
 
 def _insert_lessons(lessons: list[Booking], actor_id: int, note: str, now: datetime) -> list[Booking]:
     """Insert a series' lessons and their first history rows in one statement each, whatever the number of weeks."""
     values = [{column: getattr(b, column) for column in _LESSON_COLUMNS} for b in lessons]
-    stored = list(db.session.scalars(sa.insert(Booking).returning(Booking, sort_by_parameter_order=True), values))
-    db.session.execute(sa.insert(BookingChange), [
-        {"booking_id": b.id, "actor_id": actor_id, "from_status": None, "to_status": b.status, "note": note, "at": now}
-        for b in stored
-    ])
+    stored = list(
+        db.session.scalars(sa.insert(Booking).returning(Booking, sort_by_parameter_order=True), values)
+    )
+    db.session.execute(
+        sa.insert(BookingChange),
+        [
+            {
+                "booking_id": b.id,
+                "actor_id": actor_id,
+                "from_status": None,
+                "to_status": b.status,
+                "note": note,
+                "at": now,
+            }
+            for b in stored
+        ],
+    )
     return stored
 
 
@@ -488,9 +517,13 @@ def renew_series(user: User, series_id: int, weeks: int, now: datetime | None = 
         expires = rules.expires_at(now, open_weeks[0].starts_at, get_studio().pending_expiry_hours)  # type: ignore[arg-type]
         notes = lessons[-1].notes if lessons else ""
         added = _insert_lessons(
-            [_booking(series.instructor_id, series.student_id, w, notes, now, by_staff, expires, series.id)
-             for w in open_weeks],
-            user.id, wording.SERIES_RENEW_NOTE, now,
+            [
+                _booking(series.instructor_id, series.student_id, w, notes, now, by_staff, expires, series.id)
+                for w in open_weeks
+            ],
+            user.id,
+            wording.SERIES_RENEW_NOTE,
+            now,
         )
         last_on = starts[-1][0]
         series.weeks = (last_on - series.first_on).days // 7 + 1
