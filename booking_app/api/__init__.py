@@ -101,7 +101,7 @@ def init_api(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):  # type: ignore[no-untyped-def]
         if request.path.startswith("/api/"):
-            return error_response(exc.status, exc.message, exc.code)
+            return error_response(exc.status, exc.message, exc.code, getattr(exc, "details", None))
         raise exc
 
 

@@ -84,6 +84,7 @@ def test_every_week_skipped_answers_422_and_series_turned_off_answers_403(client
         headers=bearer(users.make("student")),
     )
     assert late.status_code == 422 and late.json["error"]["code"] == "nothing_open"
+    assert [s["reason"] for s in late.json["error"]["details"]["skipped"]] == ["unavailable"] * 4
     get_studio().series_max_weeks = 0
     db.session.commit()
     off = client.post("/api/series", json=payload(maria), headers=bearer(users.make("student")))

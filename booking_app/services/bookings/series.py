@@ -58,6 +58,23 @@ class SeriesOutcome:
         return sorted(rows, key=lambda row: row[0])
 
 
+class NothingOpen(ServiceError):
+    """No week of a series is open: the refusal names every week and why (`details` for the API)."""
+
+    def __init__(self, message: str, skipped: list[Week]) -> None:
+        super().__init__(message, "nothing_open", 422)
+        self.details = {
+            "skipped": [
+                {
+                    "date": w.on.isoformat(),
+                    "reason": str(w.skip),
+                    "message": wording.series_skip(str(w.skip), w.on),
+                }
+                for w in skipped
+            ]
+        }
+
+
 def _key(student_id: int, instructor_id: int, starts_at: datetime, lesson_minutes: int, weeks: int) -> str:
     raw = f"{student_id}:{instructor_id}:{starts_at.isoformat()}:{lesson_minutes}:{weeks}"
     return hashlib.sha256(raw.encode()).hexdigest()
@@ -193,7 +210,7 @@ def request_series(
             preview = [_booking(instructor_id, student.id, w, notes, now, by_staff, now) for w in open_weeks]
             return SeriesOutcome(None, preview, skipped, False, schedule.tz)
         if not open_weeks:
-            raise ServiceError(wording.SERIES_NOTHING_OPEN, "nothing_open", 422)
+            raise NothingOpen(wording.SERIES_NOTHING_OPEN, skipped)
         series = LessonSeries(
             instructor_id=instructor_id,
             student_id=student.id,
@@ -513,7 +530,7 @@ def renew_series(user: User, series_id: int, weeks: int, now: datetime | None = 
         open_weeks = [w for w in classified if w.is_open]
         skipped = [w for w in classified if not w.is_open]
         if not open_weeks:
-            raise ServiceError(wording.SERIES_NOTHING_RENEWED, "nothing_open", 422)
+            raise NothingOpen(wording.SERIES_NOTHING_RENEWED, skipped)
         expires = rules.expires_at(now, open_weeks[0].starts_at, get_studio().pending_expiry_hours)  # type: ignore[arg-type]
         notes = lessons[-1].notes if lessons else ""
         added = _insert_lessons(
