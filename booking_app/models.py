@@ -166,6 +166,7 @@ class StudioSettings(db.Model):  # type: ignore[name-defined,misc]
         sa.CheckConstraint("horizon_days IS NULL OR horizon_days BETWEEN 1 AND 365", name="horizon_days_range"),
         sa.CheckConstraint("pending_expiry_hours BETWEEN 1 AND 168", name="expiry_range"),
         sa.CheckConstraint("cancellation_window_hours BETWEEN 0 AND 336", name="cancellation_range"),
+        sa.CheckConstraint("series_max_weeks BETWEEN 0 AND 52", name="series_max_weeks_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
@@ -174,6 +175,8 @@ class StudioSettings(db.Model):  # type: ignore[name-defined,misc]
     horizon_days: Mapped[int | None] = mapped_column(default=None)
     pending_expiry_hours: Mapped[int] = mapped_column(default=4)
     cancellation_window_hours: Mapped[int] = mapped_column(default=24)
+    # The most weeks a standing weekly lesson (series) may run; 0 turns series off.
+    series_max_weeks: Mapped[int] = mapped_column(default=12, server_default="12")
 
 
 class WeeklyWindow(db.Model):  # type: ignore[name-defined,misc]
@@ -270,6 +273,8 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
     # and a note only staff see (never in anything a student receives).
     lesson_summary: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     private_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # The standing weekly lesson this booking is one week of (None: a single lesson).
+    series_id: Mapped[int | None] = mapped_column(sa.ForeignKey("lesson_series.id"), index=True)
 
     instructor: Mapped[User] = relationship(foreign_keys=[instructor_id], lazy="joined", innerjoin=True)
     student: Mapped[User] = relationship(foreign_keys=[student_id], lazy="joined", innerjoin=True)
@@ -280,6 +285,43 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
     @property
     def lesson_minutes(self) -> int:
         return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+
+class LessonSeries(db.Model):  # type: ignore[name-defined,misc]
+    """A standing weekly lesson: the same local weekday and wall-clock time in the instructor's zone for N weeks.
+
+    Each week is its own booking row (bookings.series_id), so the overlap guard holds for every one.
+    """
+
+    __tablename__ = "lesson_series"
+    __table_args__ = (
+        sa.CheckConstraint("weekday BETWEEN 1 AND 7", name="weekday_iso"),
+        sa.CheckConstraint("lesson_minutes BETWEEN 5 AND 480", name="lesson_minutes_range"),
+        sa.CheckConstraint("weeks >= 1", name="weeks_positive"),
+        sa.CheckConstraint("instructor_id <> student_id", name="not_self"),
+        sa.Index("ix_lesson_series_request_key", "request_key"),
+        sa.Index("ix_lesson_series_student_id", "student_id"),
+        sa.Index("ix_lesson_series_instructor_id", "instructor_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instructor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    student_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    timezone: Mapped[str] = mapped_column(sa.String(64))  # the instructor's zone the wall-clock time is in
+    weekday: Mapped[int]  # ISO 1 = Monday … 7 = Sunday, local
+    start_time: Mapped[time] = mapped_column(sa.Time)  # local wall-clock start
+    first_on: Mapped[date] = mapped_column(sa.Date)  # the local date of the first week
+    lesson_minutes: Mapped[int]
+    weeks: Mapped[int]  # weeks asked for (renewals add to it)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who, with whom, from when, how long and how many weeks: a repeated request finds its live series by it.
+    request_key: Mapped[str] = mapped_column(sa.String(64))
+    # The weeks that were not open when asked for: [{"date": "YYYY-MM-DD", "reason": "blocked"}, ...].
+    skipped: Mapped[list[dict[str, str]]] = mapped_column(sa.JSON, default=list)
+
+    instructor: Mapped[User] = relationship(foreign_keys=[instructor_id], lazy="joined", innerjoin=True)
+    student: Mapped[User] = relationship(foreign_keys=[student_id], lazy="joined", innerjoin=True)
 
 
 class BookingChange(db.Model):  # type: ignore[name-defined,misc]

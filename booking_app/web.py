@@ -22,6 +22,7 @@ from .main import bp as main_bp
 from .messages.routes import bp as messages_bp
 from .models import User
 from .privacy.routes import bp as privacy_bp
+from .series.routes import bp as series_bp
 from .services.sessions import user_for_session
 from .services.studio import studio_name
 from .staff_booking.routes import bp as staff_booking_bp
@@ -74,7 +75,7 @@ def init_app(app: Flask) -> None:
     init_api(app)
     register_cli(app)
     for bp in (availability_bp, booking_bp, dashboard_bp, messages_bp, links_bp, privacy_bp, invitations_bp,
-               staff_booking_bp, students_bp):
+               series_bp, staff_booking_bp, students_bp):
         app.register_blueprint(bp)
 
     app.jinja_env.filters["localtime"] = views.localtime

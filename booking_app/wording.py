@@ -23,6 +23,7 @@ DATE_STYLES: dict[str, str] = {
     "month": "%B %Y",  # February 2027
     "weekday": "%A",  # Thursday
     "short_weekday": "%a",  # Thu
+    "iso_date": "%Y-%m-%d",  # 2027-02-05, for forms (a series' "from this date")
 }
 
 ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"
@@ -499,3 +500,106 @@ def students_count(count: int) -> str:
 def text_too_long(label: str, most: int) -> str:
     """Refuse a text over its length: "Keep the private note under 4,000 characters."."""
     return f"Keep the {label} to {most:,} characters or fewer."
+
+
+# --- standing weekly lessons (series) -----------------------------------------------------------------
+
+SERIES_MAX_WEEKS_RANGE = "Enter between 0 and 52 weeks (0 turns weekly lessons off)."
+SERIES_OFF = "Weekly lessons are turned off in this studio. Request single lessons instead."
+SERIES_WEEKS_RANGE = "Choose between 1 and {maximum} weeks."
+SERIES_NOTHING_OPEN = "None of those weeks is open, so nothing was requested. Choose another time or fewer weeks."
+SERIES_STUDENT_ONLY = "Only the instructor or the studio owner can book a student in. Leave out the student to book for yourself."
+SERIES_NO_STUDENT = "We could not find that student. Choose an active student and try again."
+SERIES_NOT_FOUND = "We could not find that weekly lesson. Check the link, or open it from your bookings."
+SERIES_NOTHING_PENDING = "This weekly lesson has no requests waiting for an answer. Reload the page to see where it stands."
+SERIES_NOT_IN_SERIES = "Choose lessons of this weekly lesson only."
+SERIES_STAFF_ONLY = "Only the instructor or the studio owner can do this."
+SERIES_NOTHING_TO_CANCEL = "There are no lessons left to cancel from that date. Reload the page to see where it stands."
+SERIES_NOTHING_RENEWED = "None of the next weeks is open, so nothing was added. Check the availability and try again."
+SERIES_ASK_ANSWER = "Answer the waiting requests first, then add more weeks."
+
+# Why a week is skipped, by reason (domain/series.py Skip): one sentence each, naming the date.
+SERIES_SKIP: dict[str, str] = {
+    "blocked": "{day}: the instructor is away (blocked).",
+    "taken": "{day}: that time is already booked.",
+    "unavailable": "{day}: outside the instructor's availability.",
+    "too_soon": "{day}: too soon to book.",
+    "student_busy": "{day}: the student already has a lesson at that time.",
+}
+SERIES_SKIP_LABELS: dict[str, str] = {
+    "blocked": "Blocked", "taken": "Taken", "unavailable": "Outside availability", "too_soon": "Too soon",
+    "student_busy": "Student busy",
+}
+
+
+def series_skip(reason: str, on: date) -> str:
+    """Say why one week of a series is skipped: "Tue 10 Mar 2026: the instructor is away (blocked)."."""
+    return SERIES_SKIP[reason].format(day=day(on, "day_year"))
+
+
+def series_summary(weekday_name: str, at: str, weeks: int) -> str:
+    """Name a series: "Tuesdays at 5:00 PM, 10 weeks"."""
+    return f"{weekday_name}s at {at}, {plural(weeks, 'week')}"
+
+
+def series_requested(student: str, summary: str, count: int) -> str:
+    """Tell the instructor of a new series request (one notification for all its weeks)."""
+    return f"{student} requested a weekly lesson: {summary} ({plural(count, 'lesson')} to answer)."
+
+
+def series_booked(staff: str, summary: str, count: int) -> str:
+    """Tell the student staff booked them into a weekly lesson."""
+    return f"{staff} booked you into a weekly lesson: {summary} ({plural(count, 'lesson')})."
+
+
+def series_decided(staff: str, summary: str, confirmed: int, declined: int) -> str:
+    """Tell the student how their weekly request was answered."""
+    parts = []
+    if confirmed:
+        parts.append(f"confirmed {plural(confirmed, 'lesson')}")
+    if declined:
+        parts.append(f"declined {plural(declined, 'lesson')}")
+    return f"{staff} {' and '.join(parts)} of your weekly lesson ({summary})."
+
+
+def series_cancelled(actor: str, summary: str, cancelled: int, kept: int) -> str:
+    """Tell the other person that lessons of a series were cancelled."""
+    text = f"{actor} cancelled {plural(cancelled, 'lesson')} of the weekly lesson ({summary})."
+    if kept:
+        text += f" {plural(kept, 'lesson')} inside the cancellation window {'stays' if kept == 1 else 'stay'} booked."
+    return text
+
+
+def series_renewed(actor: str, summary: str, added: int) -> str:
+    """Tell the other person that a series runs for more weeks."""
+    return f"{actor} added {plural(added, 'week')} to the weekly lesson ({summary})."
+
+
+def series_expired(first: str, instructor: str, count: int) -> str:
+    """Tell the student a whole weekly request expired: one sentence for all its weeks."""
+    return (f"Your weekly lesson request with {instructor} from {first} ({plural(count, 'lesson')}) expired "
+            "without an answer. Choose another time on the booking page.")
+
+SERIES_HISTORY_NOTE = "One week of a weekly lesson."
+SERIES_RENEW_NOTE = "Added when the weekly lesson was renewed."
+SERIES_SENT = "Weekly request sent. Your instructor answers it in one step; the times are held for you meanwhile."
+SERIES_ALREADY = "You already requested this weekly lesson. Here it is."
+SERIES_ANSWERED = "Answer saved. The student has been told in one message."
+SERIES_REPEAT_ONCE = "Just this lesson"
+
+
+def series_cancel_done(cancelled: int, kept: int) -> str:
+    """Confirm a "this and all later ones" cancellation, naming what the window kept."""
+    text = f"{plural(cancelled, 'lesson')} cancelled. The other side has been told."
+    if kept:
+        text += (f" {plural(kept, 'lesson')} inside the cancellation window {'stays' if kept == 1 else 'stay'} booked; "
+                 f"contact your instructor about {'it' if kept == 1 else 'them'}.")
+    return text
+
+
+def series_renew_done(added: int, skipped: int) -> str:
+    """Confirm a renewal."""
+    text = f"{plural(added, 'week')} added."
+    if skipped:
+        text += f" {plural(skipped, 'week')} could not be booked; see the list below."
+    return text

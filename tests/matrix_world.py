@@ -80,10 +80,21 @@ def build_world() -> dict[str, Any]:
     }
     names["past"] = str(past.id)
     names.update(_link_names(ia, sa_, pending, confirmed))
+    names.update(_series_names(ia, sa_))
     tokens = {actor: issue_token(person, "matrix") for actor, person in people.items()}
     names["token_a"] = str(db.session.scalar(sa.select(ApiToken.id).where(ApiToken.user_id == sa_.id)))
     ids = {actor: person.id for actor, person in people.items()}
     return {"names": names, "tokens": tokens, "ids": ids}
+
+
+def _series_names(instructor: Any, student: Any) -> dict[str, str]:
+    """Return student A's weekly series with instructor A: one pending as asked, one booked in by the instructor."""
+    from booking_app.services.bookings import series
+
+    asked = series.request_series(student, instructor.id, at(3, 14), 60, 3).series
+    booked = series.request_series(instructor, instructor.id, at(4, 14), 60, 2, student_id=student.id).series
+    assert asked is not None and booked is not None
+    return {"series": str(asked.id), "series_booked": str(booked.id)}
 
 
 def _link_names(instructor: Any, student: Any, pending: Booking, confirmed: Booking) -> dict[str, str]:

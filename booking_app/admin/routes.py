@@ -92,6 +92,10 @@ class StudioForm(FlaskForm):
         "Students may cancel until (hours before start)",
         validators=[Optional(), NumberRange(0, 336, "Enter between 0 and 336 hours.")],
     )
+    series_max_weeks = IntegerField(
+        "Weekly lessons may repeat for up to (weeks)",
+        validators=[Optional(), NumberRange(0, 52, wording.SERIES_MAX_WEEKS_RANGE)],
+    )
     submit = SubmitField("Save settings")
 
 
@@ -165,6 +169,7 @@ def studio() -> str | Response:
                 horizon_days=form.horizon_days.data,
                 pending_expiry_hours=form.pending_expiry_hours.data,
                 cancellation_window_hours=form.cancellation_window_hours.data,
+                series_max_weeks=form.series_max_weeks.data,
             )
         except ServiceError as exc:
             db.session.rollback()

@@ -16,7 +16,18 @@ from werkzeug.routing import Map, Rule
 from ..extensions import csrf, login_manager
 from ..services import ServiceError
 from ..services.sessions import user_for_token
-from . import availability, booking, invitations, messages, passwords, privacy, routes, students, studio
+from . import (
+    availability,
+    booking,
+    invitations,
+    messages,
+    passwords,
+    privacy,
+    routes,
+    series,
+    students,
+    studio,
+)
 from .common import error_response
 from .schemas import ErrorSchema
 
@@ -92,7 +103,7 @@ def init_api(app: Flask) -> None:
     plugin = MarshmallowPlugin(schema_name_resolver=schema_name)  # type: ignore[arg-type]  # None = inline
     api = BookingApi(app, spec_kwargs={"marshmallow_plugin": plugin})
     for bp in (routes.bp, availability.bp, booking.bp, messages.bp, studio.bp, privacy.bp, invitations.bp, passwords.bp,
-               students.bp):
+               students.bp, series.bp):
         csrf.exempt(bp)
         api.register_blueprint(bp)
     app.before_request(_csrf_for_session_writes)
@@ -101,7 +112,7 @@ def init_api(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):  # type: ignore[no-untyped-def]
         if request.path.startswith("/api/"):
-            return error_response(exc.status, exc.message, exc.code)
+            return error_response(exc.status, exc.message, exc.code, getattr(exc, "details", None))
         raise exc
 
 

@@ -78,6 +78,7 @@ class BookingSchema(Schema):
     notes = fields.String()
     status_reason = fields.String()
     reschedule_of_id = fields.Integer(allow_none=True)
+    series_id = fields.Integer(allow_none=True, metadata={"description": "The weekly lesson (series) this is one week of"})
     created_at = UtcDateTime()
     expires_at = UtcDateTime()
     history = fields.List(fields.Nested(BookingHistorySchema))
@@ -102,6 +103,7 @@ def booking_data(booking: Booking, now: datetime | None = None) -> dict[str, Any
         "notes": booking.notes,
         "status_reason": booking.status_reason,
         "reschedule_of_id": booking.reschedule_of_id,
+        "series_id": booking.series_id,
         "created_at": booking.created_at,
         "expires_at": booking.expires_at,
         "history": [

@@ -25,6 +25,9 @@ class StudioSchema(Schema):
         strict=False,
         metadata={"description": "Students cannot cancel a confirmed lesson closer than this to its start."}
     )
+    series_max_weeks = BoundedInt(
+        0, 52, strict=False, metadata={"description": "The most weeks a standing weekly lesson may run; 0 turns series off."}
+    )
 
 
 def _studio_json(studio: StudioSettings) -> dict[str, Any]:
@@ -32,6 +35,7 @@ def _studio_json(studio: StudioSettings) -> dict[str, Any]:
         "horizon": studio.horizon,
         "pending_expiry_hours": studio.pending_expiry_hours,
         "cancellation_window_hours": studio.cancellation_window_hours,
+        "series_max_weeks": studio.series_max_weeks,
     }
     if studio.horizon == "days":
         shape["horizon_days"] = studio.horizon_days

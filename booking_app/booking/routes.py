@@ -27,6 +27,7 @@ from ..services.header import header_state
 from ..services.pages.book import BookPage, BookQuery, ShownSlot, book_page
 from ..services.pages.detail import booking_detail
 from ..services.pages.mine import my_bookings
+from ..services.studio import get_studio
 from ..views import cached_fragment, localtime, render_page, viewer_timezone
 from ..wording import ICS_UTC, iso_utc, when_in_zone
 from .forms import ActionForm, MoveForm, ReasonForm, RequestForm
@@ -130,6 +131,7 @@ def book(instructor_id: int | None = None) -> str | Response:
     return render_page(
         "booking/book.html", **shown, prev_month=page.prev_month, next_month=page.next_month, weeks=page.weeks,
         chosen_tz=page.chosen_tz, form=RequestForm(), **_book_links(page),
+        series_max_weeks=0 if page.reschedule else get_studio().series_max_weeks,
     )
 
 
@@ -194,6 +196,7 @@ def _confirm_page(form: RequestForm, instructor: User, starts_at: datetime, disp
     return render_template(
         "booking/confirm.html", form=form, question=question, instructor=instructor, starts_at=starts_at,
         error=error.message if error else None, back=back, display_tz=display_tz,
+        series_max_weeks=0 if form.reschedule.data else get_studio().series_max_weeks,
     ), status
 
 

@@ -46,6 +46,12 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "reminder_1h": ("reminders", "In one hour: your lesson with {other} at {when}"),
     "booking_booked": ("decisions", "Booked in: your lesson with {other} on {when}"),
     "lesson_summary": ("lesson_notes", "Lesson notes from {other}: your lesson on {when}"),
+    # A weekly series (the booking is its first lesson the action touched; the mail lists them all).
+    "series_requested": ("requests", "New weekly lesson request from {other}, from {when}"),
+    "series_booked": ("decisions", "Booked: your weekly lesson with {other} from {when}"),
+    "series_decided": ("decisions", "Answered: your weekly lesson request with {other}"),
+    "series_cancelled": ("decisions", "Cancelled: lessons of your weekly lesson with {other}"),
+    "series_expired": ("decisions", "Expired: your weekly lesson request with {other}"),
 }
 # Mail about a person's account rather than a booking (always sent: no preference turns these off).
 # template -> subject pattern, filled from the mail's context.
@@ -142,6 +148,9 @@ def compose(user: User, template: str, booking: Booking, now: datetime | None = 
         # Who booked the lesson in (the first history row's actor), for the "booked in" mail.
         "booked_by": booking.history[0].actor if template == "booking_booked" and booking.history else None,
     }
+    if template.startswith("series_") and booking.series_id is not None:
+        context["lessons"] = _series_lessons(booking.series_id, user.timezone, now)
+        context["url"] = f"{current_app.config['BASE_URL']}/series/{booking.series_id}"
     if template == "messages":
         unread = _unread_messages(user, booking)
         if not unread:
@@ -170,6 +179,19 @@ def compose(user: User, template: str, booking: Booking, now: datetime | None = 
             params={"method": method},
         )
     return mail
+
+
+def _series_lessons(series_id: int, tz: str, now: datetime | None) -> list[tuple[str, str]]:
+    """Return (when, status label) for every lesson of a series, in the reader's zone."""
+    rows = db.session.scalars(
+        sa.select(Booking).where(Booking.series_id == series_id).order_by(Booking.starts_at)
+    ).unique().all()
+    moment = now or clock.now()
+    return [
+        (wording.when_with_zone(b.starts_at, tz),
+         wording.status_label(effective_status(Status(b.status), b.expires_at, b.ends_at, moment).value))
+        for b in rows
+    ]
 
 
 def _mail_domain() -> str:

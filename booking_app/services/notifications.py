@@ -23,6 +23,13 @@ MAIL_FOR_KIND = {
     "booking.changed": "booking_moved",
     "booking.booked": "booking_booked",  # staff booked a student in (services/bookings/staff.py)
     "booking.lesson_summary": "lesson_summary",
+    # A weekly series: one mail per action, whatever the number of its lessons.
+    "series.requested": "series_requested",
+    "series.booked": "series_booked",
+    "series.confirmed": "series_decided",
+    "series.declined": "series_decided",
+    "series.cancelled": "series_cancelled",
+    "series.expired": "series_expired",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import availability, bookings, effects, mail, maintenance
+from .bookings import series
 
 
 def register_all() -> None:
@@ -10,6 +11,7 @@ def register_all() -> None:
     effects.register("mail", mail.send_mail_effect)
     effects.register("account_mail", mail.send_account_mail_effect)
     effects.register("booking.expire", bookings.expire_effect)
+    effects.register(series.EXPIRE_EFFECT, series.expire_series_effect)
     effects.register(availability.AUTO_DECLINE, availability.run_auto_decline)
     # Expire first so completion and reminders see the persisted statuses.
     maintenance.register_step("expire_pending", bookings.expire_due)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import g, has_request_context
 from sqlalchemy.exc import IntegrityError
 
+from .. import wording
 from ..extensions import db
 from ..models import StudioSettings
 from . import ServiceError
 
 HORIZONS = ("end_of_month", "end_of_next_month", "days")
+SERIES_MAX_WEEKS_MIN, SERIES_MAX_WEEKS_MAX = 0, 52
 
 
 def _cached() -> StudioSettings | None:
@@ -57,6 +59,7 @@ def update_studio(
     horizon_days: int | None = None,
     pending_expiry_hours: int | None = None,
     cancellation_window_hours: int | None = None,
+    series_max_weeks: int | None = None,
 ) -> StudioSettings:
     """Change studio settings after checking every value."""
     studio = get_studio()
@@ -75,6 +78,10 @@ def update_studio(
         if not 0 <= cancellation_window_hours <= 336:
             raise ServiceError("The cancellation window must be 0 to 336 hours.", field="cancellation_window_hours")
         studio.cancellation_window_hours = cancellation_window_hours
+    if series_max_weeks is not None:
+        if not SERIES_MAX_WEEKS_MIN <= series_max_weeks <= SERIES_MAX_WEEKS_MAX:
+            raise ServiceError(wording.SERIES_MAX_WEEKS_RANGE, field="series_max_weeks")
+        studio.series_max_weeks = series_max_weeks
     if name is not None:
         name = name.strip()
         if not 1 <= len(name) <= 120:

@@ -46,6 +46,15 @@
     field("start").value = slot.dataset.start;
     field("length").value = slot.dataset.length || "";
     error.classList.add("d-none");
+    // "Repeat weekly…" opens the confirm page, where the weeks are chosen and previewed before sending.
+    var repeat = document.getElementById("repeat-weekly-link");
+    if (repeat) {
+      var target = new URL(repeat.getAttribute("href").split("?")[0], location.href);
+      ["instructor", "start", "length"].forEach(function (name) {
+        if (field(name).value) target.searchParams.set(name, field(name).value);
+      });
+      repeat.href = target.pathname + target.search;
+    }
     dialog.showModal();
     field("notes").focus();
   });

@@ -89,7 +89,8 @@ def test_the_api_never_answers_5xx_or_off_schema(fuzz_app, role, capsys):
     headers = {"Authorization": f"Bearer {world['tokens'][actor]}"}
     names = world["names"]
     path_ids = {"booking_id": int(names["booking"]), "instructor_id": int(names["instructor_a"]),
-                "block_id": int(names["block"]), "window_id": int(names["weekly"]), "student_id": int(names["user"])}
+                "block_id": int(names["block"]), "window_id": int(names["weekly"]), "student_id": int(names["user"]),
+                "series_id": int(names["series"])}
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", fuzz_app)
     found: list[str] = []
     started = time.monotonic()

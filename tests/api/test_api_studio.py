@@ -15,7 +15,8 @@ def _bearer(user) -> dict[str, str]:  # type: ignore[no-untyped-def]
 def test_anyone_signed_in_reads_the_studio_rules(client, users):
     response = client.get("/api/studio", headers=_bearer(users.make("student")))
     assert response.status_code == 200
-    assert response.json == {"horizon": "end_of_month", "pending_expiry_hours": 4, "cancellation_window_hours": 24}
+    assert response.json == {"horizon": "end_of_month", "pending_expiry_hours": 4, "cancellation_window_hours": 24,
+                             "series_max_weeks": 12}
 
 
 def test_a_visitor_cannot_read_the_studio_rules(client):
@@ -29,7 +30,7 @@ def test_the_owner_changes_the_horizon_expiry_and_cancellation_window(app, clien
     })
     assert response.status_code == 200
     assert response.json == {"horizon": "days", "horizon_days": 30, "pending_expiry_hours": 12,
-                             "cancellation_window_hours": 48}
+                             "cancellation_window_hours": 48, "series_max_weeks": 12}
     from booking_app.extensions import db
 
     db.session.expire_all()

@@ -106,6 +106,18 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("/api/bookings/<int:booking_id>/messages", "POST"): [Case(API_A_BOOKING, json={"body": "Hello there"})],
     ("/api/bookings/<int:booking_id>/messages/read", "POST"): [Case(API_A_BOOKING, json={})],
     ("/api/bookings/unread", "GET"): [Case(API_SIGNED_IN)],
+    # --- weekly series (A's pending series is {series}; {series_booked} was booked in by instructor A)
+    ("/api/series", "POST"): [
+        Case(row("401 ok ok 422 ok ok"), json={"instructor_id": "#instructor_a", "start": "2026-02-12T12:00:00Z",
+                                                "lesson_minutes": 60, "weeks": 2}),
+    ],
+    ("/api/series/<int:series_id>", "GET"): [Case(API_A_BOOKING)],
+    ("/api/series/<int:series_id>/confirm", "POST"): [Case(row("401 403 404 ok 404 ok"), json={})],
+    ("/api/series/<int:series_id>/decline", "POST"): [Case(row("401 403 404 ok 404 ok"), json={"reason": "Away"})],
+    ("/api/series/<int:series_id>/cancel", "POST"): [Case(API_A_BOOKING, json={})],
+    ("/api/series/<int:series_id>/renew", "POST"): [
+        Case(API_A_BOOKING, path={"series_id": "{series_booked}"}, json={"weeks": 2}),
+    ],
     ("/api/events", "GET"): [Case(PUBLIC, query={"calendar": "{instructor_a}"})],
     ("/api/instructors", "GET"): [Case(PUBLIC)],
     ("/api/instructors/<int:instructor_id>", "GET"): [Case(PUBLIC)],
@@ -165,6 +177,14 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("/book/confirm", "POST"): [Case(SIGNED_IN, query={"instructor": "{instructor_a}", "start": OPEN_SLOT},
                                      form={"instructor": "{instructor_a}", "start": OPEN_SLOT, "notes": ""})],
     ("/bookings", "GET"): [Case(SIGNED_IN)],
+    # --- weekly series pages (A's pending series is {series}; {series_booked} was booked in by instructor A)
+    ("/series/new", "POST"): [Case(SIGNED_IN, form={"instructor": "{instructor_a}", "start": "2026-02-12T12:00:00Z",
+                                                    "weeks": "2", "notes": ""})],
+    ("/series/<int:series_id>", "GET"): [Case(A_BOOKING)],
+    ("/series/<int:series_id>/answer", "POST"): [Case(STAFF_ACT, form={"decision": "accept"})],
+    ("/series/<int:series_id>/cancel", "POST"): [Case(A_BOOKING, form={"reason": "Moving away"})],
+    ("/series/<int:series_id>/renew", "POST"): [Case(A_BOOKING, path={"series_id": "{series_booked}"},
+                                                      form={"weeks": "2"})],
     ("/bookings/<int:booking_id>", "GET"): [Case(A_BOOKING)],
     ("/bookings/<int:booking_id>.ics", "GET"): [Case(A_BOOKING)],
     ("/bookings/<int:booking_id>/<any(confirm, decline, cancel, no_show):action>", "POST"): [
@@ -386,7 +406,7 @@ def _fill(value: Any, names: dict[str, str]) -> Any:
 
 DEFAULT_PATH = {"booking_id": "{booking}", "instructor_id": "{instructor_a}", "window_id": "{weekly}",
                 "block_id": "{block}", "notification_id": "{notification}", "user_id": "{user}", "token": "{token}",
-                "token_id": "{token_a}", "student_id": "{user}"}
+                "token_id": "{token_a}", "student_id": "{user}", "series_id": "{series}"}
 
 
 def _url(app: Flask, rule_text: str, case: Case, names: dict[str, str]) -> str:

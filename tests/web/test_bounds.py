@@ -19,6 +19,7 @@ from booking_app.domain import bounds
 from booking_app.extensions import db
 from booking_app.models import Block, OneTimeWindow, WeeklyWindow
 from booking_app.services import bookings as booking_service
+from booking_app.services.bookings import series as series_service
 from booking_app.services.sessions import issue_token
 from tests.conftest import utc
 
@@ -54,8 +55,9 @@ def world(app, users):
     booking = booking_service.request_booking(student, teacher.id, utc(2027, 3, 3, 15, 0), 60, "Hi").booking
     weekly = db.session.scalars(sa.select(WeeklyWindow).where(WeeklyWindow.instructor_id == teacher.id)).first()
     tokens = {who.role: issue_token(who) for who in (owner, teacher, student)}
+    series = series_service.request_series(student, teacher.id, utc(2027, 3, 4, 15, 0), 60, 2).series
     return {"owner": owner, "teacher": teacher, "student": student, "booking": booking, "weekly": weekly,
-            "one_time": one, "block": block, "tokens": tokens}
+            "one_time": one, "block": block, "tokens": tokens, "series": series}
 
 
 # Bookkeeping that any signed-in request may touch (a token's last use), not something the request wrote.
@@ -344,7 +346,7 @@ def json_operations(client) -> list[tuple[str, str]]:
 def fill(path: str, world) -> str:
     values = {"instructor_id": world["teacher"].id, "booking_id": world["booking"].id,
               "window_id": world["weekly"].id, "block_id": world["block"].id,
-              "student_id": world["booking"].student_id}
+              "student_id": world["booking"].student_id, "series_id": world["series"].id}
     for name, value in values.items():
         path = path.replace("{" + name + "}", str(value))
     return path

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
@@ -138,13 +138,8 @@ def expire_overdue_at_once(where: sa.ColumnElement[bool], now: datetime) -> int:
     ).unique().all()
     for booking in rows:
         history(booking, None, Status.PENDING, Status.EXPIRED, "", now)
-        notify(
-            booking.student_id, "booking.expired",
-            f"Your request for {when(booking.starts_at, booking.student)} with {booking.instructor.name} "
-            "expired without an answer. Choose another time on the booking page.",
-            booking_id=booking.id,
-        )
         announce(booking, "booking.expired")
+    tell_expired(rows)
     return len(rows)
 
 
@@ -153,16 +148,30 @@ def expire_overdue(where: sa.ColumnElement[bool], now: datetime) -> int:
     rows = db.session.scalars(
         sa.select(Booking).where(where, overdue_request(now)).order_by(Booking.id)
     ).unique().all()
-    done = 0
+    done = []
     for booking in rows:
         if set_status(booking, Status.PENDING, Status.EXPIRED, "", now):
             history(booking, None, Status.PENDING, Status.EXPIRED, "", now)
+            announce(booking, "booking.expired")
+            done.append(booking)
+    tell_expired(done)
+    return len(done)
+
+
+def tell_expired(rows: Sequence[Booking]) -> None:
+    """Tell each student their request expired: once per request, so a weekly series is one notification and mail."""
+    told: set[int] = set()
+    for booking in rows:
+        if booking.series_id is None:
             notify(
                 booking.student_id, "booking.expired",
                 f"Your request for {when(booking.starts_at, booking.student)} with {booking.instructor.name} "
                 "expired without an answer. Choose another time on the booking page.",
                 booking_id=booking.id,
             )
-            announce(booking, "booking.expired")
-            done += 1
-    return done
+        elif booking.series_id not in told:
+            told.add(booking.series_id)
+            count = sum(1 for b in rows if b.series_id == booking.series_id)
+            notify(booking.student_id, "series.expired",
+                   wording.series_expired(when(booking.starts_at, booking.student), booking.instructor.name, count),
+                   booking_id=booking.id)

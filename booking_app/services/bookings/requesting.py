@@ -113,6 +113,7 @@ def request_booking(
             status_reason="",
             expires_at=rules.expires_at(now, slot.starts_at, get_studio().pending_expiry_hours),
             reschedule_of_id=original.id if original else None,
+            series_id=None,  # set, so the answer needs no SELECT after the commit
         )
         db.session.add(booking)
         db.session.flush()
