@@ -448,6 +448,21 @@ STAFF_BOOK_NEW_EMAIL = "Enter the new student's email address, like name@example
 STAFF_BOOK_NOT_BOOKED = "The lesson was not booked. Check the highlighted fields."
 STAFF_BOOK_NO_SUCH_TIME = "That time does not exist on that date (the clocks change then). Choose another time."
 STAFF_BOOK_NAIVE_START = "Give the start as an instant with its timezone, like 2026-02-05T14:00:00Z."
+STAFF_BOOK_SERIES_NEW_STUDENT = ("Book a new student's first lesson on its own; once they are added, book their "
+                                 "weekly lessons from the same form.")
+
+
+def staff_repeat_choice(weeks: int) -> str:
+    """Label one choice of the staff form's repeat menu: "Every week for 10 weeks"."""
+    return f"Every week for {weeks} weeks"
+
+
+def staff_series_done(student: str, booked: int, skipped: int) -> str:
+    """Confirm a weekly lesson staff booked: how many lessons, and how many weeks were not open."""
+    text = f"{student} is booked in for {plural(booked, 'weekly lesson')}, all confirmed; they were told by mail."
+    if skipped:
+        text += f" {plural(skipped, 'week')} could not be booked: see why below."
+    return text
 
 
 def booked_in_for_student(staff: str, instructor: str | None, when: str) -> str:

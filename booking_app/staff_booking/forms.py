@@ -32,6 +32,9 @@ class BookStudentForm(FlaskForm):
         choices=options([(0, "Window's length"), *((m, f"{m} minutes") for m in LESSON_LENGTHS)]),
         validators=[InputRequired("Choose a lesson length.")],
     )
+    # Choices 1 (one lesson) to the studio's series maximum, set by the view.
+    weeks = SelectField("Repeat", coerce=int, choices=options([(1, wording.SERIES_REPEAT_ONCE)]), default=1,
+                        validators=[Optional()])
     notes = TextAreaField(
         "Note for the student (optional)", validators=[Optional(), Length(max=MAX_NOTES), SafeText()]
     )
@@ -45,5 +48,8 @@ class BookStudentForm(FlaskForm):
                 valid = False
             if not (self.new_email.data or "").strip():
                 self.new_email.errors = [*self.new_email.errors, wording.STAFF_BOOK_NEW_EMAIL]
+                valid = False
+            if (self.weeks.data or 1) > 1:
+                self.weeks.errors = [*self.weeks.errors, wording.STAFF_BOOK_SERIES_NEW_STUDENT]
                 valid = False
         return valid

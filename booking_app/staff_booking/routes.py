@@ -10,11 +10,13 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from .. import wording
+from ..availability.forms import options
 from ..domain.bounds import clamp_date, rule_window
 from ..domain.timeutil import local_to_utc, utc_to_local
 from ..forms_common import parse_id
 from ..models import User
 from ..services import ServiceError, availability
+from ..services.bookings import series as series_service
 from ..services.bookings import staff as service
 from ..services.clock import now as clock_now
 from ..services.pages.book_student import BookStudentPage, book_student_page
@@ -75,6 +77,9 @@ def _choices(page: BookStudentPage, form: BookStudentForm) -> BookStudentForm:
         (NEW_STUDENT, "A new student (enter name and email below)"),
         *((str(s.id), f"{s.name} ({s.email})") for s in page.students),
     ]
+    form.weeks.choices = options(
+        [(1, wording.SERIES_REPEAT_ONCE), *((n, wording.staff_repeat_choice(n)) for n in range(2, page.series_max_weeks + 1))]
+    )
     return form
 
 
@@ -105,6 +110,23 @@ def _book(form: BookStudentForm, instructor: User, starts_at: datetime) -> servi
     if student_id is None:
         raise ServiceError(wording.STAFF_BOOK_NO_STUDENT, "no_student", 422, field="student_id")
     return service.book_student(current_user, instructor.id, student_id, starts_at, minutes, notes)
+
+
+def _book_weekly(form: BookStudentForm, instructor: User, starts_at: datetime) -> Response:
+    """Book the student into a weekly lesson (confirmed at once) and show it, with any week that was not open."""
+    outcome = series_service.request_series(
+        current_user,
+        instructor.id,
+        starts_at,
+        form.lesson_minutes.data or None,
+        form.weeks.data or 1,
+        form.notes.data or "",
+        student_id=parse_id(form.student.data),
+    )
+    assert outcome.series is not None and outcome.bookings  # a series with no open week is refused
+    student = outcome.bookings[0].student.name
+    flash(wording.staff_series_done(student, len(outcome.bookings), len(outcome.skipped)), "success")
+    return redirect(url_for("series.detail", series_id=outcome.series.id))
 
 
 def _done(booked: service.StaffBooked, instructor: User) -> Response:
@@ -139,6 +161,8 @@ def book_student() -> Response | tuple[str, int]:
             form.at.errors = [wording.STAFF_BOOK_NO_SUCH_TIME]
         else:
             try:
+                if (form.weeks.data or 1) > 1:
+                    return _book_weekly(form, instructor, starts_at)
                 return _done(_book(form, instructor, starts_at), instructor)
             except ServiceError as exc:
                 show_error(form, exc, default="at", aliases=FIELDS)

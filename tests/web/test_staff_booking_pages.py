@@ -91,7 +91,8 @@ def test_the_form_lists_the_instructors_students_and_preselects_from_the_link(
     html = client.get(f"/schedule/book-student?student_id={sam.id}&date=2027-03-16&time=16:00").get_data(
         as_text=True
     )
-    options = dict(re.findall(r'<option (?:selected )?value="(\d+)">([^<]+)</option>', html))
+    student_select = re.search(r'<select[^>]*name="student".*?</select>', html, re.S).group(0)
+    options = dict(re.findall(r'<option (?:selected )?value="(\d+)">([^<]+)</option>', student_select))
     assert str(sam.id) in options and str(invited_by_teacher.id) in options
     assert str(stranger.id) not in options
     assert re.search(rf'<option selected value="{sam.id}">', html)
@@ -252,3 +253,46 @@ def test_the_student_who_phoned_accepts_the_invitation_and_finds_the_lesson(clie
     assert "Ines Teacher" in html and "Confirmed" in html
     auth.logout()
     assert auth.login(db.session.get(User, result.booking.student_id), "a-good-password").status_code == 302
+
+
+def test_staff_book_a_student_into_weekly_lessons_confirmed_with_a_blocked_week_named(client, auth, teacher, sam):
+    from booking_app.services.availability import add_block
+
+    add_block(teacher, teacher.id, start_on=utc(2027, 3, 23).date(), end_on=utc(2027, 3, 23).date())
+    auth.login(teacher)
+    response = client.post("/schedule/book-student", data=form(student=str(sam.id), weeks="4"))
+    assert response.status_code == 302 and "/series/" in response.headers["Location"]
+    lessons = db.session.scalars(
+        sa.select(Booking).where(Booking.series_id.is_not(None)).order_by(Booking.starts_at)
+    ).all()
+    # Tuesdays 9, 16 and 30 March at 15:00 New York; the 23rd is blocked. The clocks change on 14 March,
+    # so the UTC hour moves from 20:00 to 19:00 while the local time stays.
+    assert [(b.starts_at, b.status) for b in lessons] == [
+        (utc(2027, 3, 9, 20), "confirmed"),
+        (utc(2027, 3, 16, 19), "confirmed"),
+        (utc(2027, 3, 30, 19), "confirmed"),
+    ]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Sam Student is booked in for 3 weekly lessons" in page and "1 week could not be booked" in page
+    assert "Tue 23 Mar 2027" in page
+
+
+def test_weekly_lessons_for_a_new_student_are_refused_in_words_and_nothing_is_written(client, auth, teacher):
+    auth.login(teacher)
+    response = client.post(
+        "/schedule/book-student",
+        data=form(student="new", new_name="Pat Phoned", new_email="pat@example.test", weeks="4"),
+    )
+    assert response.status_code == 422
+    assert "Book a new student&#39;s first lesson on its own" in response.get_data(as_text=True)
+    assert count(Booking) == 0 and count(User, User.email == "pat@example.test") == 0
+
+
+def test_the_repeat_choice_is_hidden_when_the_studio_turns_weekly_lessons_off(client, auth, teacher):
+    from booking_app.services.studio import get_studio
+
+    auth.login(teacher)
+    assert 'name="weeks"' in client.get("/schedule/book-student").get_data(as_text=True)
+    get_studio().series_max_weeks = 0
+    db.session.commit()
+    assert 'name="weeks"' not in client.get("/schedule/book-student").get_data(as_text=True)

@@ -11,6 +11,7 @@ from ...domain.links import LinkPurpose
 from ...extensions import db
 from ...models import AccessLink, Booking, User
 from .. import availability
+from ..studio import get_studio
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class BookStudentPage:
     default_lesson_minutes: int
     instructors: list[User]
     students: list[StudentChoice]
+    series_max_weeks: int  # 0: weekly lessons are off, the form books one lesson
 
 
 def students_for(staff: User, instructor_id: int) -> list[StudentChoice]:
@@ -62,4 +64,5 @@ def book_student_page(staff: User, instructor: User) -> BookStudentPage:
         default_lesson_minutes=settings.default_lesson_minutes,
         instructors=availability.list_instructors() if staff.is_owner else [],
         students=students_for(staff, instructor.id),
+        series_max_weeks=get_studio().series_max_weeks,
     )
