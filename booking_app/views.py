@@ -13,7 +13,9 @@ from markupsafe import Markup
 
 from . import wording
 from .domain.timeutil import is_valid_timezone
-from .services import ServiceError
+from .forms_common import parse_id
+from .models import User
+from .services import ServiceError, availability
 
 
 def viewer_timezone() -> str:
@@ -106,3 +108,20 @@ def show_error(form: FlaskForm, exc: ServiceError, default: str | None = None,
         flash(exc.message, "danger")
         return
     field.errors = [*field.errors, exc.message]
+
+
+def managed_instructor(raw: str | None) -> User:
+    """Return the instructor a staff page is about: the owner may pick anyone (?instructor=), others are themselves."""
+    if not current_user.teaches:
+        abort(403)
+    if not raw:
+        return current_user._get_current_object()  # type: ignore[no-any-return]
+    instructor_id = parse_id(raw)
+    if instructor_id is None:
+        abort(404)
+    if not availability.can_manage(current_user, instructor_id):
+        abort(403)
+    try:
+        return availability.get_instructor(instructor_id)
+    except ServiceError:
+        abort(404)

@@ -13,14 +13,13 @@ from werkzeug.wrappers import Response
 
 from ..domain.bounds import clamp_date, rule_window
 from ..domain.timeutil import utc_to_local
-from ..forms_common import parse_id
 from ..models import Booking, User, WeeklyWindow
 from ..names import first_name
 from ..services import ServiceError
 from ..services import availability as service
 from ..services.clock import now as clock_now
 from ..services.pages.schedule import schedule_view
-from ..views import localtime, render_page, show_error
+from ..views import localtime, managed_instructor, render_page, show_error
 from ..wording import CLOCK_24, day, time_of_day
 from .forms import (
     BlockForm,
@@ -36,25 +35,7 @@ from .forms import (
 bp = Blueprint("availability", __name__)
 
 
-
 # --- who and when ---------------------------------------------------------------------------------------
-
-
-def _instructor_from(raw: str | None) -> User:
-    """Return the instructor whose schedule is shown: the owner may pick anyone, others see their own."""
-    if not current_user.teaches:
-        abort(403)
-    if not raw:
-        return current_user._get_current_object()  # type: ignore[no-any-return]
-    instructor_id = parse_id(raw)
-    if instructor_id is None:
-        abort(404)
-    if not service.can_manage(current_user, instructor_id):
-        abort(403)
-    try:
-        return service.get_instructor(instructor_id)
-    except ServiceError:
-        abort(404)
 
 
 def _today(instructor: User) -> date:
@@ -155,7 +136,7 @@ def _link(instructor: User, **kwargs: Any) -> str:
 @login_required
 def schedule() -> tuple[str, int]:
     """Show the week grid or month calendar of an instructor's availability."""
-    instructor = _instructor_from(request.args.get("instructor"))
+    instructor = managed_instructor(request.args.get("instructor"))
     tz = service.instructor_timezone(instructor)
     today = utc_to_local(clock_now(), tz).date()
     view = "month" if request.args.get("view") == "month" else "week"
@@ -170,7 +151,7 @@ def schedule() -> tuple[str, int]:
 def add_window() -> Response | tuple[str, int]:
     """Add a recurring (from the date on) or one-time window from the plain form."""
     form = WindowForm()
-    instructor = _instructor_from(form.instructor.data)
+    instructor = managed_instructor(form.instructor.data)
     view = "month" if form.view.data == "month" else "week"
     back_on = _parse_date(form.back_on.data, form.occurs_on.data or _today(instructor))
     if form.validate_on_submit():
@@ -205,7 +186,7 @@ def add_window() -> Response | tuple[str, int]:
 def add_block() -> Response | tuple[str, int]:
     """Block a day, a range of days, or part of each day."""
     form = BlockForm()
-    instructor = _instructor_from(form.instructor.data)
+    instructor = managed_instructor(form.instructor.data)
     view = "month" if form.view.data == "month" else "week"
     back_on = _parse_date(form.back_on.data, form.start_on.data or _today(instructor))
     if form.validate_on_submit():
@@ -273,7 +254,7 @@ def edit_window(kind: str, window_id: int) -> Response | str:
         window = service.get_window(kind, window_id)
     except ServiceError:
         abort(404)
-    instructor = _instructor_from(str(window.instructor_id))
+    instructor = managed_instructor(str(window.instructor_id))
     tz = service.instructor_timezone(instructor)
     on = _parse_date(request.args.get("on"), utc_to_local(clock_now(), tz).date())
     view = request.values.get("view") or "week"
@@ -338,7 +319,7 @@ def notice_hours(minutes: int) -> Decimal:
 @login_required
 def settings() -> Response | str:
     """Edit the instructor's timezone, default lesson length, buffer and minimum notice."""
-    instructor = _instructor_from(request.values.get("instructor"))
+    instructor = managed_instructor(request.values.get("instructor"))
     current = service.settings_for(instructor)
     form = SettingsForm(
         instructor=str(instructor.id),

@@ -179,6 +179,18 @@ def _record_sent(actor: User | None, sent: SentInvitation) -> None:
     audit.record(actor, action, detail={"email": sent.link.email, "role": str(sent.link.data.get("role", ""))})
 
 
+def _checked(inviter: User | None, role: str, email: str, name: str, timezone: str) -> _Addresses:
+    """Refuse an invitation that may not be sent (role, fields, an address with an account); return what is known."""
+    problem = _role_problem(inviter, role) or _field_problem(email, name, timezone)
+    if problem:
+        raise problem
+    known = _addresses([email])
+    problem = _address_problem(inviter, email, known)
+    if problem:
+        raise problem
+    return known
+
+
 def invite(inviter: User | None, *, email: str, name: str, role: str, timezone: str | None = None) -> SentInvitation:
     """Invite one person by email (inviter None: the command line); an open invitation to them is replaced.
 
@@ -187,13 +199,7 @@ def invite(inviter: User | None, *, email: str, name: str, role: str, timezone: 
     """
     email, name = normalize_email(email), name.strip()
     timezone = (timezone or "").strip() or (inviter.timezone if inviter else "UTC")
-    problem = _role_problem(inviter, role) or _field_problem(email, name, timezone)
-    if problem:
-        raise problem
-    known = _addresses([email])
-    problem = _address_problem(inviter, email, known)
-    if problem:
-        raise problem
+    known = _checked(inviter, role, email, name, timezone)
     sent = _send(inviter, email, name, role, timezone, known.unspent.get(email, []))
     _record_sent(inviter, sent)
     db.session.commit()
@@ -333,13 +339,7 @@ def invite_booked_student(inviter: User, *, email: str, name: str, timezone: str
     commit. The invitee sets a password from the link. An address with an account is refused (409).
     """
     email, name = normalize_email(email), name.strip()
-    problem = _role_problem(inviter, Role.STUDENT.value) or _field_problem(email, name, timezone)
-    if problem:
-        raise problem
-    known = _addresses([email])
-    problem = _address_problem(inviter, email, known)
-    if problem:
-        raise problem
+    known = _checked(inviter, Role.STUDENT.value, email, name, timezone)
     user = User(email=email, name=name, role=Role.STUDENT, timezone=timezone, active=True, password_hash="")
     db.session.add(user)
     db.session.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -20,7 +20,7 @@ from ..services.bookings import series as series_service
 from ..services.bookings import staff as service
 from ..services.clock import now as clock_now
 from ..services.pages.book_student import BookStudentPage, book_student_page
-from ..views import render_page, show_error
+from ..views import managed_instructor, render_page, show_error
 from .forms import NEW_STUDENT, BookStudentForm
 
 bp = Blueprint("staff_booking", __name__)
@@ -33,23 +33,6 @@ FIELDS = {
     "name": "new_name",
     "timezone": "new_email",
 }
-
-
-def _instructor(raw: str | None) -> User:
-    """Return whose lessons are booked: the owner may pick anyone, an instructor books their own."""
-    if not current_user.teaches:
-        abort(403)
-    if not raw:
-        return current_user._get_current_object()  # type: ignore[no-any-return]
-    instructor_id = parse_id(raw)
-    if instructor_id is None:
-        abort(404)
-    if not availability.can_manage(current_user, instructor_id):
-        abort(403)
-    try:
-        return availability.get_instructor(instructor_id)
-    except ServiceError:
-        abort(404)
 
 
 def _prefilled(page: BookStudentPage) -> BookStudentForm:
@@ -151,7 +134,7 @@ def _done(booked: service.StaffBooked, instructor: User) -> Response:
 def book_student() -> Response | tuple[str, int]:
     """Show the form, or book the student in and go back to the schedule; refusals keep what was typed."""
     form = BookStudentForm() if request.method == "POST" else None
-    instructor = _instructor(form.instructor.data if form else request.args.get("instructor"))
+    instructor = managed_instructor(form.instructor.data if form else request.args.get("instructor"))
     page = book_student_page(current_user, instructor)
     if form is None:
         return _render(page, _prefilled(page))
