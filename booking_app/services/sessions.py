@@ -35,6 +35,17 @@ def start_session(user: User, user_agent: str = "") -> str:
     return secret
 
 
+# Built once: building the statement (with its loader options) costs more than running it.
+SESSION_USER = (
+    sa.select(User, StudioSettings)
+    .options(*SCHEDULE_LOADS)
+    .join(UserSession, UserSession.user_id == User.id)
+    .outerjoin(StudioSettings, StudioSettings.id == 1)
+    .where(User.id == sa.bindparam("user_id", type_=sa.Integer), User.active.is_(True),
+           UserSession.key_hash == sa.bindparam("key_hash", type_=sa.String), UserSession.ended_at.is_(None))
+)
+
+
 def user_for_session(user_id: int, secret: str | None) -> User | None:
     """Return the active user whose session this is, or None when it ended (one query).
 
@@ -42,14 +53,7 @@ def user_for_session(user_id: int, secret: str | None) -> User | None:
     """
     if not secret:
         return None
-    row = db.session.execute(
-        sa.select(User, StudioSettings)
-        .options(*SCHEDULE_LOADS)
-        .join(UserSession, UserSession.user_id == User.id)
-        .outerjoin(StudioSettings, StudioSettings.id == 1)
-        .where(User.id == user_id, User.active.is_(True), UserSession.key_hash == hash_secret(secret),
-               UserSession.ended_at.is_(None))
-    ).first()
+    row = db.session.execute(SESSION_USER, {"user_id": user_id, "key_hash": hash_secret(secret)}).first()
     if row is None:
         return None
     if row[1] is not None:

@@ -8,7 +8,14 @@ import sqlalchemy as sa
 
 from booking_app.extensions import db
 from booking_app.models import ApiToken, UserSession
-from booking_app.services.sessions import issue_token, revoke_all_tokens, tokens_of, user_for_token
+from booking_app.services.sessions import (
+    issue_token,
+    revoke_all_tokens,
+    start_session,
+    tokens_of,
+    user_for_session,
+    user_for_token,
+)
 from booking_app.services.users import set_active
 from tests.conftest import utc
 
@@ -162,3 +169,18 @@ def test_the_cli_issues_an_expiring_token(app, runner, users):
     result = runner.invoke(args=["users", "token", user.email, "--expires-days", "2"])
     assert result.exit_code == 0, result.output
     assert db.session.scalar(sa.select(ApiToken.expires_at)) == NOW + timedelta(days=2)
+
+
+def test_the_shared_session_statement_answers_each_person_with_their_own_secret_only(app, users):
+    owner, first, second = users.make("owner"), users.make(), users.make()
+    first_secret, second_secret = start_session(first), start_session(second)
+    assert user_for_session(first.id, first_secret).id == first.id  # type: ignore[union-attr]
+    assert user_for_session(second.id, second_secret).id == second.id  # type: ignore[union-attr]
+    # One person's secret with the other's id signs nobody in, either way round.
+    assert user_for_session(first.id, second_secret) is None
+    assert user_for_session(second.id, first_secret) is None
+    second.active = False  # the flag alone, with the session row still open: the statement checks it too
+    db.session.commit()
+    assert user_for_session(second.id, second_secret) is None
+    set_active(first, False, acting=owner)
+    assert user_for_session(first.id, first_secret) is None
