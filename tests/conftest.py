@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import Message as EmailMessage
@@ -87,6 +88,19 @@ def _drop_everything() -> None:
 
 
 def _empty_tables() -> None:
+    # A browser test's live server may still be answering the page's last request while its tables are emptied:
+    # PostgreSQL then reports a deadlock against TRUNCATE's exclusive lock and rolls it back; try again.
+    for attempt in range(5):
+        try:
+            _empty_tables_once()
+            return
+        except sa.exc.OperationalError as exc:
+            if "deadlock detected" not in str(exc) or attempt == 4:
+                raise
+            time.sleep(0.2)
+
+
+def _empty_tables_once() -> None:
     names = [t.name for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":

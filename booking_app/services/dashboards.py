@@ -173,7 +173,7 @@ def _parts_statement(parts: list[Part]) -> sa.Select[Any]:
         ids = (
             sa.select(Booking.id.label("id"), sa.func.row_number().over(order_by=part.order_by).label("pos"))
             .where(part.where).order_by(*part.order_by).limit(part.limit)
-            .offset(sa.bindparam(f"offset_{index}", type_=sa.Integer)).subquery()
+            .offset(sa.bindparam(f"offset_{index}", type_=sa.BigInteger)).subquery()
         )
         pages.append(sa.select(ids.c.id, sa.literal(index).label("part"), ids.c.pos))
     chosen = sa.union_all(*pages).subquery()
