@@ -520,6 +520,7 @@ def text_too_long(label: str, most: int) -> str:
 # --- standing weekly lessons (series) -----------------------------------------------------------------
 
 SERIES_MAX_WEEKS_RANGE = "Enter between 0 and 52 weeks (0 turns weekly lessons off)."
+TIME_UNREADABLE = "That time could not be read. Go back to the calendar and select a time again."
 SERIES_OFF = "Weekly lessons are turned off in this studio. Request single lessons instead."
 SERIES_WEEKS_RANGE = "Choose between 1 and {maximum} weeks."
 SERIES_NOTHING_OPEN = "None of those weeks is open, so nothing was requested. Choose another time or fewer weeks."

@@ -29,7 +29,7 @@ from ..services.pages.detail import booking_detail
 from ..services.pages.mine import my_bookings
 from ..services.studio import get_studio
 from ..views import cached_fragment, localtime, render_page, viewer_timezone
-from ..wording import ICS_UTC, iso_utc, when_in_zone
+from ..wording import ICS_UTC, TIME_UNREADABLE, iso_utc, when_in_zone
 from .forms import ActionForm, MoveForm, ReasonForm, RequestForm
 
 bp = Blueprint("booking", __name__)
@@ -160,7 +160,7 @@ def confirm_request() -> str | Response | tuple[Any, int]:
     # A garbled hidden value must not turn a move into a new request, or a length into the default one.
     garbled = (form.reschedule.data and reschedule_id is None) or (form.length.data and length is None)
     if instructor is None or starts_at is None or garbled:
-        flash("That time could not be read. Go back to the calendar and select a time again.", "warning")
+        flash(TIME_UNREADABLE, "warning")
         return redirect(url_for("booking.book"))
     # The zone the slot was shown in (the book page may show the instructor's), else the viewer's.
     shown_tz = request.args.get("tz", "")

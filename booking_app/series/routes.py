@@ -45,7 +45,7 @@ def new() -> str | Response | tuple[str, int]:
     instructor = next((p for p in list_instructors() if p.id == parse_id(form.instructor.data)), None)
     starts_at = _start(form.start.data)
     if instructor is None or starts_at is None:
-        flash("That time could not be read. Go back to the calendar and select a time again.", "warning")
+        flash(wording.TIME_UNREADABLE, "warning")
         return redirect(url_for("booking.book"))
     display_tz = form.tz.data if form.tz.data and is_valid_timezone(form.tz.data) else viewer_timezone()
     error, outcome = None, None
