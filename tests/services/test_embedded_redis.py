@@ -126,7 +126,7 @@ def test_flask_up_restarts_its_worker_and_leaves_nothing_behind(tmp_path: Path, 
         assert _wait_until(lambda: len(children_of(first_worker)) == 1), "the worker's scheduler did not start"
         scheduler = children_of(first_worker)[0]
         os.kill(first_worker, signal.SIGKILL)
-        assert _wait_until(lambda: bool(workers()) and workers()[0] != first_worker), "the worker was not restarted"
+        assert _wait_until(lambda: (now := workers()) != [] and now[0] != first_worker), "the worker was not restarted"
         assert _wait_until(lambda: _parent_of(scheduler) is None), "the killed worker's scheduler lives on"
         assert len(_redis_servers(instance)) == 1
         up.send_signal(stop_signal)
