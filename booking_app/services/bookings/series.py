@@ -257,13 +257,7 @@ def request_series(
             booking_id=bookings[0].id,
             flush=False,
         )
-        effects.schedule(
-            EXPIRE_EFFECT,
-            {"series_id": series.id},
-            due_at=expires,
-            dedupe_key=f"{EXPIRE_EFFECT}:{series.id}:{bookings[0].id}",
-            flush=False,
-        )
+        _schedule_expiry(series, bookings[0], expires)
     db.session.commit()
     return SeriesOutcome(series, lessons_of(series), skipped, True, schedule.tz)
 
@@ -554,15 +548,20 @@ def renew_series(user: User, series_id: int, weeks: int, now: datetime | None = 
         notify(series.student_id, "series.booked", text, booking_id=added[0].id, flush=False)
     else:
         notify(series.instructor_id, "series.requested", text, booking_id=added[0].id, flush=False)
-        effects.schedule(
-            EXPIRE_EFFECT,
-            {"series_id": series.id},
-            due_at=expires,
-            dedupe_key=f"{EXPIRE_EFFECT}:{series.id}:{added[0].id}",
-            flush=False,
-        )
+        _schedule_expiry(series, added[0], expires)
     db.session.commit()
     return SeriesOutcome(series, added, skipped, True, series.timezone)
+
+
+def _schedule_expiry(series: LessonSeries, first: Booking, expires: datetime) -> None:
+    """Schedule the one expiry of a batch of pending weeks (its key names the batch's first lesson)."""
+    effects.schedule(
+        EXPIRE_EFFECT,
+        {"series_id": series.id},
+        due_at=expires,
+        dedupe_key=f"{EXPIRE_EFFECT}:{series.id}:{first.id}",
+        flush=False,
+    )
 
 
 def expire_series_effect(payload: dict[str, Any]) -> None:
